@@ -1,0 +1,6 @@
+#include "commands.h"
+
+int cmd_coverage(int argc, char **argv)
+{
+	return cmd_not_implemented(argv[0]);
+}

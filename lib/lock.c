@@ -1,0 +1,39 @@
+#include "lock.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <time.h>
+#include <unistd.h>
+
+int lock_acquire(const char *path, enum lock_mode mode, int timeout_ms)
+{
+	int op = mode == LOCK_MODE_EXCLUSIVE ? LOCK_EX : LOCK_SH;
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+	int waited_ms = 0;
+
+	if (fd < 0)
+		return -1;
+	for (;;) {
+		if (flock(fd, op | LOCK_NB) == 0)
+			return fd;
+		if (errno == EINTR)
+			continue;
+		if (errno != EWOULDBLOCK || (timeout_ms >= 0 && waited_ms >= timeout_ms)) {
+			int saved = errno;
+			close(fd);
+			errno = saved;
+			return -1;
+		}
+		/* Poll every 50 ms: short enough for tests, cheap for long waits. */
+		struct timespec pause = { 0, 50 * 1000 * 1000 };
+		nanosleep(&pause, NULL);
+		waited_ms += 50;
+	}
+}
+
+void lock_release(int fd)
+{
+	if (fd >= 0)
+		close(fd);
+}
