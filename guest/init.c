@@ -1,0 +1,7 @@
+/* Placeholder PID 1 until the VM work lands. */
+#include "guest.h"
+
+int main(void)
+{
+	return 125;
+}

@@ -1,0 +1,46 @@
+/* What one VM run produced, shared by the parts of ktstr-vm. */
+#ifndef KTSTR_VM_H
+#define KTSTR_VM_H
+
+#include "topology.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* One framed record from the guest's result channel (virtio port ktstr.result).
+ * On the wire: "KTSTR <kind> <length>\n" then <length> payload bytes, then "\n". */
+struct vm_record {
+	char *kind;     /* "exit", "init-error", "sched", "result", ... */
+	char *payload;  /* NUL-terminated copy of the payload bytes */
+	size_t len;
+};
+
+/* How a run ended, from the host's point of view. */
+enum vm_outcome {
+	VM_OUTCOME_EXITED,      /* the guest sent an "exit" record and powered off */
+	VM_OUTCOME_PANIC,       /* the guest kernel panicked */
+	VM_OUTCOME_TIMEOUT,     /* killed after --timeout */
+	VM_OUTCOME_QEMU_FAILED, /* QEMU did not start or died */
+	VM_OUTCOME_INIT_FAILED, /* the guest stopped without an "exit" record */
+	VM_OUTCOME_INTERRUPTED, /* SIGINT/SIGTERM to ktstr-vm, or the shell escape */
+};
+
+struct vm_result {
+	enum vm_outcome outcome;
+	int guest_status;        /* payload of the "exit" record, -1 without one */
+	struct vm_record *records;
+	size_t nr_records;
+	const char *accel;       /* "kvm" or "tcg" */
+	const char *kernel_image;
+	const char *kernel_version; /* NULL when unknown */
+	struct topology topology;
+	unsigned memory_mb;
+	double boot_seconds;     /* QEMU start to the guest's first record */
+	double run_seconds;      /* QEMU start to exit */
+	char *console_tail;      /* last lines of the kernel console */
+};
+
+/* The last record of a kind, or NULL. */
+const struct vm_record *vm_result_record(const struct vm_result *result, const char *kind);
+
+#endif
