@@ -102,15 +102,21 @@ int spawn_run(struct spawn *child)
 int spawn_capture(const char *const *argv, char **out, size_t *len)
 {
 	struct spawn child = SPAWN_INIT;
+
+	child.argv = argv;
+	return spawn_capture_child(&child, out, len);
+}
+
+int spawn_capture_child(struct spawn *child, char **out, size_t *len)
+{
 	int fds[2];
 	size_t cap = 4096, used = 0;
 	char *buf;
 
 	if (pipe2(fds, O_CLOEXEC) != 0)
-		return err_errno("create a pipe for '%s'", argv[0]);
-	child.argv = argv;
-	child.stdout_fd = fds[1];
-	if (spawn_start(&child) != 0) {
+		return err_errno("create a pipe for '%s'", child->argv[0]);
+	child->stdout_fd = fds[1];
+	if (spawn_start(child) != 0) {
 		close(fds[0]);
 		close(fds[1]);
 		return -1;
@@ -135,7 +141,7 @@ int spawn_capture(const char *const *argv, char **out, size_t *len)
 	*out = buf;
 	if (len)
 		*len = used;
-	return spawn_wait(&child);
+	return spawn_wait(child);
 }
 
 void spawn_exec(const char *const *argv)

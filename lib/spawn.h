@@ -32,6 +32,9 @@ int spawn_run(struct spawn *child);
 /* Run argv with stdout captured into a malloc'd NUL-terminated buffer.
  * Returns the child's status as spawn_wait does, or -1. */
 int spawn_capture(const char *const *argv, char **out, size_t *len);
+/* spawn_capture for a prepared child: its env, cwd, stdin and stderr are used
+ * as set (e.g. stderr_fd on /dev/null for a quiet probe); stdout is captured. */
+int spawn_capture_child(struct spawn *child, char **out, size_t *len);
 
 /* Map a waitpid() status to the shell-style number. */
 int spawn_status(int wait_status);
