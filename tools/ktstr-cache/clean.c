@@ -1,0 +1,194 @@
+/* ktstr-cache clean: remove cached kernels, never one that a VM is booting.
+ *
+ * Each entry is removed under its exclusive lock, taken without waiting: a
+ * reader (cache_hold_image()) holds the shared lock while it uses the entry,
+ * so a busy entry is skipped with a warning.  The entry is first renamed to
+ * a dot-prefixed name, so an interrupted removal never leaves a half entry
+ * that readers would list.
+ */
+#include "cache-tool.h"
+
+#include "cache.h"
+#include "diag.h"
+#include "fsutil.h"
+#include "xalloc.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char clean_usage[] =
+	"Usage: ktstr-cache clean [--keep N | --corrupt-only] [--force]\n"
+	"\n"
+	"Remove cached kernels: all of them, all but the N newest valid ones, or\n"
+	"only corrupt ones.  Corrupt entries are always removed.  Entries that a\n"
+	"running VM holds are skipped with a warning.\n"
+	"\n"
+	"Options:\n"
+	"  --keep N          keep the N newest valid entries (0 removes all)\n"
+	"  --corrupt-only    remove only corrupt entries\n"
+	"  --force           do not ask; needed when stdin is not a terminal\n"
+	"  -h, --help        print this help\n";
+
+struct clean_opts {
+	long keep;          /* -1: no --keep */
+	bool corrupt_only;
+	bool force;
+};
+
+static long parse_keep(const char *text)
+{
+	char *end;
+
+	errno = 0;
+	long value = strtol(text, &end, 10);
+	if (!*text || *end || errno || value < 0 || value > INT_MAX)
+		usage_error("clean", "invalid --keep '%s': expected a number of entries, 0 or more", text);
+	return value;
+}
+
+/* Mark the entries to remove; returns how many. */
+static size_t select_entries(const struct cache_list *list, const struct clean_opts *opts, bool *doomed)
+{
+	size_t valid_seen = 0, count = 0;
+
+	for (size_t i = 0; i < list->len; i++) {
+		const struct cache_entry *entry = &list->items[i];
+		if (entry->error)
+			doomed[i] = true;
+		else if (opts->corrupt_only)
+			doomed[i] = false;
+		else
+			doomed[i] = opts->keep < 0 || valid_seen++ >= (size_t)opts->keep;
+		count += doomed[i];
+	}
+	return count;
+}
+
+/* Ask on the terminal; true when the answer is y or Y. */
+static bool confirm(const struct cache_list *list, const bool *doomed, size_t count)
+{
+	char answer[16];
+
+	for (size_t i = 0; i < list->len; i++) {
+		if (doomed[i])
+			fprintf(stderr, "  %s%s\n", list->items[i].key,
+				list->items[i].error ? " (corrupt)" : "");
+	}
+	fprintf(stderr, "remove %zu %s? [y/N] ", count, count == 1 ? "entry" : "entries");
+	fflush(stderr);
+	if (!fgets(answer, sizeof(answer), stdin))
+		return false;
+	return (answer[0] == 'y' || answer[0] == 'Y') && (answer[1] == '\n' || answer[1] == '\0');
+}
+
+/* Remove one entry.  Returns 0, 1 when a reader holds it, or -1 (errno). */
+static int remove_entry(const char *root, const struct cache_entry *entry)
+{
+	char *doomed = xasprintf("%s/%s%s-%ld", root, CACHE_TEMP_PREFIX, entry->key, (long)getpid());
+	int ret = -1;
+
+	int lock = cache_lock_entry(root, entry->key, LOCK_MODE_EXCLUSIVE, 0);
+	if (lock < 0) {
+		ret = errno == EWOULDBLOCK ? 1 : -1;
+		goto free_path;
+	}
+	if (rename(entry->path, doomed) != 0)
+		goto unlock;
+	ret = fs_rm_rf(doomed);
+unlock:
+	lock_release(lock);
+free_path:;
+	int saved = errno;
+	free(doomed);
+	errno = saved;
+	return ret;
+}
+
+int cmd_clean(int argc, char **argv)
+{
+	enum { OPT_KEEP = 256, OPT_CORRUPT_ONLY, OPT_FORCE };
+	static const struct option options[] = {
+		{ "keep", required_argument, NULL, OPT_KEEP },
+		{ "corrupt-only", no_argument, NULL, OPT_CORRUPT_ONLY },
+		{ "force", no_argument, NULL, OPT_FORCE },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct clean_opts opts = { -1, false, false };
+	struct cache_list list;
+	int c;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
+		switch (c) {
+		case OPT_KEEP: opts.keep = parse_keep(optarg); break;
+		case OPT_CORRUPT_ONLY: opts.corrupt_only = true; break;
+		case OPT_FORCE: opts.force = true; break;
+		case 'h': print_help(clean_usage);
+		default: option_error("clean", c, argv);
+		}
+	}
+	if (optind < argc)
+		usage_error("clean", "unexpected argument '%s'", argv[optind]);
+	if (opts.keep >= 0 && opts.corrupt_only)
+		usage_error("clean", "--keep and --corrupt-only cannot be combined");
+
+	char *root = cache_root_or_die();
+	if (cache_scan(root, &list) != 0) {
+		free(root);
+		return KTSTR_EXIT_ERROR;
+	}
+	cache_sweep_temp(root);
+
+	bool *doomed = xcalloc(list.len ? list.len : 1, sizeof(*doomed));
+	size_t count = select_entries(&list, &opts, doomed);
+	int ret = KTSTR_EXIT_OK;
+	if (count == 0) {
+		status_line("nothing to clean in '%s'", root);
+		goto release;
+	}
+	if (!opts.force) {
+		if (!isatty(STDIN_FILENO)) {
+			err_msg("removing %zu cached kernel(s) needs confirmation, but stdin is not a "
+				"terminal; pass --force", count);
+			ret = KTSTR_EXIT_ERROR;
+			goto release;
+		}
+		if (!confirm(&list, doomed, count)) {
+			status_line("aborted; nothing removed");
+			goto release;
+		}
+	}
+
+	size_t removed = 0, busy = 0, failed = 0;
+	for (size_t i = 0; i < list.len; i++) {
+		if (!doomed[i])
+			continue;
+		int result = remove_entry(root, &list.items[i]);
+		if (result == 0) {
+			removed++;
+		} else if (result > 0) {
+			busy++;
+			warn_msg("not removing cached kernel '%s': it is in use (a VM or store holds "
+				 "its lock)", list.items[i].key);
+		} else {
+			failed++;
+			err_errno("cannot remove cached kernel '%s'", list.items[i].key);
+		}
+	}
+	status_line("removed %zu cached kernel(s)%s", removed, busy ? ", skipped the ones in use" : "");
+	if (failed) {
+		err_msg("removed %zu of %zu cached kernels; see the errors above", removed, count);
+		ret = KTSTR_EXIT_ERROR;
+	}
+release:
+	free(doomed);
+	cache_list_release(&list);
+	free(root);
+	return ret;
+}
