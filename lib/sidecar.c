@@ -6,7 +6,6 @@
 #include "spawn.h"
 #include "xalloc.h"
 
-#include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,47 +19,26 @@
 static char *git_line(const char *dir, const char *const *argv)
 {
 	struct spawn child = SPAWN_INIT;
-	char buf[4096];
-	size_t used = 0;
-	int fds[2];
-
-	if (pipe2(fds, O_CLOEXEC) != 0)
-		return NULL;
+	char *out = NULL;
 	int null_fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+
 	child.argv = argv;
 	child.cwd = dir;
-	child.stdout_fd = fds[1];
 	child.stderr_fd = null_fd;
-	if (spawn_start(&child) != 0) {
-		close(fds[0]);
-		close(fds[1]);
-		if (null_fd >= 0)
-			close(null_fd);
-		return NULL;
-	}
-	close(fds[1]);
+	int status = spawn_capture_child(&child, &out, NULL);
 	if (null_fd >= 0)
 		close(null_fd);
-
-	for (;;) {
-		ssize_t n = read(fds[0], buf + used, sizeof(buf) - 1 - used);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		used += (size_t)n;
-		/* A line this long is no path, ref or hash, so drop it and drain the pipe. */
-		if (used == sizeof(buf) - 1)
-			used = 0;
-	}
-	close(fds[0]);
-	buf[used] = '\0';
-
-	int status = spawn_wait(&child);
-	buf[strcspn(buf, "\n")] = '\0';
-	if (status != 0 || !buf[0])
+	if (status != 0 || !out) {
+		free(out);
 		return NULL;
-	return xstrdup(buf);
+	}
+
+	out[strcspn(out, "\n")] = '\0';
+	if (!out[0]) {
+		free(out);
+		return NULL;
+	}
+	return out;
 }
 
 int sidecar_project_probe(const char *dir, struct sidecar_project *project)
