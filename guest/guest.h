@@ -9,7 +9,17 @@
 
 #include <stddef.h>
 
-/* /ktstr/config: one "key=value" per line; a key may repeat to form a list. */
+/* The virtio-serial port names that ktstr-vm gives its channels. */
+#define GUEST_PORT_STDOUT "ktstr.stdout"
+#define GUEST_PORT_STDERR "ktstr.stderr"
+#define GUEST_PORT_RESULT "ktstr.result"
+
+/* Where ktstr-vm puts the run's configuration in the initramfs. */
+#define GUEST_CONFIG_PATH "/ktstr/config"
+
+/* /ktstr/config: one "key=value" per line; a key may repeat to form a list.
+ * In values, a backslash followed by "n" stands for a newline and two
+ * backslashes for one backslash; ktstr-vm escapes values that way. */
 struct guest_config {
 	char **keys;
 	char **values;
@@ -20,6 +30,18 @@ struct guest_config {
 const char *guest_config_get(const struct guest_config *config, const char *key);
 /* Every value of key in file order; returns the count, *values is malloc'd. */
 size_t guest_config_list(const struct guest_config *config, const char *key, const char ***values);
+
+/* Parse config text, or read and parse a file (-1 with errno when unreadable). */
+int guest_config_parse(const char *text, struct guest_config *config);
+int guest_config_load(const char *path, struct guest_config *config);
+
+/* Open the virtio port named name (waiting up to 10 s for it to appear);
+ * the fd, or -1 with errno set. */
+int guest_port_open(const char *name, int flags);
+/* Open the result channel for guest_send(); 0 or -1 with errno set. */
+int guest_channel_open(void);
+/* The result channel's fd, or -1 before guest_channel_open(). */
+int guest_channel_fd(void);
 
 /* Send one record "KTSTR <kind> <len>\n<payload>\n" on the result channel.
  * Records are written whole; 0 or -1. */

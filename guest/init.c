@@ -1,7 +1,363 @@
-/* Placeholder PID 1 until the VM work lands. */
+/* ktstr-guest: PID 1 of every ktstr VM.
+ *
+ * It mounts the kernel file systems, installs the busybox applets, reads
+ * /ktstr/config and runs the requested mode:
+ *   exec      /bin/sh -c CMD with stdout and stderr on their virtio ports
+ *   shell     an interactive busybox sh on the virtio console (hvc0)
+ *   scenario  scenario_run() from scenario.c
+ * It then sends an "exit" record with the status on the result channel and
+ * powers the guest off.  PID 1 must never return: the kernel panics when it
+ * does, so every path ends in power_off().
+ */
 #include "guest.h"
 
-int main(void)
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/reboot.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+#define BUSYBOX "/bin/busybox"
+#define SHELL_TTY "/dev/hvc0"
+#define DEFAULT_PATH "/bin:/sbin:/usr/bin:/usr/sbin"
+
+struct mount_point {
+	const char *source;
+	const char *target;
+	const char *type;
+	unsigned long flags;
+	const char *data;
+	bool required;
+};
+
+static const struct mount_point mounts[] = {
+	{ "proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, true },
+	{ "sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, true },
+	{ "devtmpfs", "/dev", "devtmpfs", MS_NOSUID, "mode=0755", true },
+	{ "devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "gid=5,mode=0620,ptmxmode=0666", false },
+	{ "tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777", false },
+	{ "tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777", true },
+	{ "tmpfs", "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755", false },
+	{ "cgroup2", "/sys/fs/cgroup", "cgroup2", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, true },
+	{ "debugfs", "/sys/kernel/debug", "debugfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, false },
+	{ "tracefs", "/sys/kernel/tracing", "tracefs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, false },
+	{ "bpf", "/sys/fs/bpf", "bpf", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0700", false },
+};
+
+/* init's own messages go to the kernel console, which the host logs. */
+static int console_fd = STDERR_FILENO;
+
+static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void say(const char *fmt, ...)
 {
+	char text[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	int n = vsnprintf(text, sizeof(text) - 1, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if ((size_t)n > sizeof(text) - 2)
+		n = sizeof(text) - 2;
+	text[n++] = '\n';
+	dprintf(console_fd, "ktstr-guest: %.*s", n, text);
+}
+
+static void __attribute__((noreturn)) power_off(void)
+{
+	sync();
+	reboot(RB_POWER_OFF);
+	/* Only reached when the power-off failed: the host's timeout ends the run. */
+	say("power off failed: %s", strerror(errno));
+	for (;;)
+		pause();
+}
+
+/* Report an init failure on the console and, when it is open, on the result
+ * channel, then power off.  step names what failed ("mount /proc"); errnum,
+ * when not 0, adds its cause. */
+static void __attribute__((noreturn)) init_failed(const char *step, int errnum)
+{
+	char text[512];
+
+	if (errnum)
+		snprintf(text, sizeof(text), "%s: %s", step, strerror(errnum));
+	else
+		snprintf(text, sizeof(text), "%s", step);
+	say("init failed: %s", text);
+	if (guest_channel_fd() >= 0)
+		guest_send("init-error", text, strlen(text));
+	power_off();
+}
+
+static void mount_filesystems(void)
+{
+	for (size_t i = 0; i < sizeof(mounts) / sizeof(mounts[0]); i++) {
+		const struct mount_point *m = &mounts[i];
+
+		mkdir(m->target, 0755);
+		if (mount(m->source, m->target, m->type, m->flags, m->data) == 0 || errno == EBUSY)
+			continue;
+		/* A kernel without the file system (no tracefs, no bpffs) is not an error. */
+		if (!m->required)
+			continue;
+		char step[128];
+		snprintf(step, sizeof(step), "mount %s on %s", m->type, m->target);
+		init_failed(step, errno);
+	}
+}
+
+/* Run argv and wait for it, reaping any other child that exits meanwhile;
+ * returns its wait status, or -1 when it could not be started. */
+static int run_and_wait(const char *const *argv)
+{
+	pid_t pid = fork();
+	int status;
+
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	for (;;) {
+		pid_t done = waitpid(-1, &status, 0);
+		if (done == pid)
+			return status;
+		if (done < 0 && errno != EINTR)
+			return -1;
+	}
+}
+
+static void install_busybox(void)
+{
+	static const char *const argv[] = { BUSYBOX, "--install", "-s", "/bin", NULL };
+	int status = run_and_wait(argv);
+
+	if (status < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		init_failed("busybox --install -s /bin", status < 0 ? errno : 0);
+}
+
+/* The shell-style status of a child: its exit code, or 128+N for signal N. */
+static int shell_status(int wait_status)
+{
+	if (WIFEXITED(wait_status))
+		return WEXITSTATUS(wait_status);
+	if (WIFSIGNALED(wait_status))
+		return 128 + WTERMSIG(wait_status);
 	return 125;
+}
+
+/* Set the environment that every mode's child sees. */
+static void setup_environment(const struct guest_config *config)
+{
+	const char *path = guest_config_get(config, "path");
+	const char *term = guest_config_get(config, "term");
+	const char *topology = guest_config_get(config, "topology");
+	const char **extra;
+	size_t count;
+
+	setenv("PATH", path && *path ? path : DEFAULT_PATH, 1);
+	setenv("HOME", "/root", 1);
+	setenv("TERM", term && *term ? term : "linux", 1);
+	setenv("KTSTR_GUEST", "1", 1);
+	if (topology)
+		setenv("KTSTR_TOPOLOGY", topology, 1);
+	count = guest_config_list(config, "env", &extra);
+	for (size_t i = 0; i < count; i++) {
+		const char *eq = strchr(extra[i], '=');
+		if (!eq || eq == extra[i])
+			continue;
+		char *name = strndup(extra[i], (size_t)(eq - extra[i]));
+		if (name)
+			setenv(name, eq + 1, 1);
+		free(name);
+	}
+	free(extra);
+	mkdir("/root", 0700);
+	if (chdir("/root") != 0)
+		say("cannot enter /root: %s", strerror(errno));
+}
+
+/* Wait for pid while reaping orphans, as PID 1 must; then end whatever the
+ * child left behind so that nothing holds the output ports open. */
+static int wait_for_main_child(pid_t pid)
+{
+	int status = 0;
+
+	for (;;) {
+		int wait_status;
+		pid_t done = waitpid(-1, &wait_status, 0);
+
+		if (done == pid) {
+			status = shell_status(wait_status);
+			break;
+		}
+		if (done < 0 && errno != EINTR) {
+			status = 125;
+			break;
+		}
+	}
+	kill(-1, SIGKILL);
+	while (waitpid(-1, NULL, 0) > 0 || errno == EINTR)
+		;
+	return status;
+}
+
+static int run_exec(const struct guest_config *config)
+{
+	const char *command = guest_config_get(config, "exec");
+	int out = guest_port_open(GUEST_PORT_STDOUT, O_WRONLY);
+	int err = guest_port_open(GUEST_PORT_STDERR, O_WRONLY);
+
+	if (!command)
+		init_failed("no exec= in " GUEST_CONFIG_PATH, 0);
+	if (out < 0)
+		init_failed("open port " GUEST_PORT_STDOUT, errno);
+	if (err < 0)
+		init_failed("open port " GUEST_PORT_STDERR, errno);
+
+	pid_t pid = fork();
+	if (pid < 0)
+		init_failed("fork for exec", errno);
+	if (pid == 0) {
+		int null = open("/dev/null", O_RDONLY);
+
+		setsid();
+		if (null < 0 || dup2(null, STDIN_FILENO) < 0 || dup2(out, STDOUT_FILENO) < 0 ||
+		    dup2(err, STDERR_FILENO) < 0)
+			_exit(126);
+		execl("/bin/sh", "sh", "-c", command, (char *)NULL);
+		dprintf(STDERR_FILENO, "ktstr-guest: cannot run /bin/sh: %s\n", strerror(errno));
+		_exit(127);
+	}
+	int status = wait_for_main_child(pid);
+	close(out);
+	close(err);
+	return status;
+}
+
+static void set_window_size(int fd, const struct guest_config *config)
+{
+	const char *rows = guest_config_get(config, "rows");
+	const char *cols = guest_config_get(config, "cols");
+	struct winsize ws = { 0 };
+
+	if (!rows || !cols)
+		return;
+	ws.ws_row = (unsigned short)atoi(rows);
+	ws.ws_col = (unsigned short)atoi(cols);
+	if (ws.ws_row && ws.ws_col)
+		ioctl(fd, TIOCSWINSZ, &ws);
+}
+
+static int run_shell(const struct guest_config *config)
+{
+	int tty = open(SHELL_TTY, O_RDWR | O_NOCTTY | O_CLOEXEC);
+
+	if (tty < 0)
+		init_failed("open " SHELL_TTY, errno);
+	set_window_size(tty, config);
+
+	pid_t pid = fork();
+	if (pid < 0)
+		init_failed("fork for the shell", errno);
+	if (pid == 0) {
+		setsid();
+		if (ioctl(tty, TIOCSCTTY, 0) < 0 || dup2(tty, STDIN_FILENO) < 0 ||
+		    dup2(tty, STDOUT_FILENO) < 0 || dup2(tty, STDERR_FILENO) < 0)
+			_exit(126);
+		const char *banner = guest_config_get(config, "banner");
+		if (banner)
+			dprintf(STDOUT_FILENO, "%s\n", banner);
+		execl("/bin/sh", "-sh", (char *)NULL);
+		dprintf(STDERR_FILENO, "ktstr-guest: cannot run /bin/sh: %s\n", strerror(errno));
+		_exit(127);
+	}
+	int status = wait_for_main_child(pid);
+	close(tty);
+	return status;
+}
+
+static int run_scenario(const struct guest_config *config)
+{
+	int out = guest_port_open(GUEST_PORT_STDOUT, O_WRONLY);
+	int err = guest_port_open(GUEST_PORT_STDERR, O_WRONLY);
+
+	if (out < 0)
+		init_failed("open port " GUEST_PORT_STDOUT, errno);
+	if (err < 0)
+		init_failed("open port " GUEST_PORT_STDERR, errno);
+	/* The scenario's own output goes where an exec command's would; init's
+	 * messages stay on the console through console_fd. */
+	fflush(NULL);
+	dup2(out, STDOUT_FILENO);
+	dup2(err, STDERR_FILENO);
+	int status = scenario_run(config);
+	fflush(NULL);
+	kill(-1, SIGKILL);
+	while (waitpid(-1, NULL, WNOHANG) > 0)
+		;
+	return status;
+}
+
+static void send_ready(void)
+{
+	struct utsname uts;
+	const char *release = uname(&uts) == 0 ? uts.release : "";
+
+	guest_send("ready", release, strlen(release));
+}
+
+int main(int argc, char **argv)
+{
+	struct guest_config config;
+	char status_text[16];
+	int status;
+
+	if (getpid() != 1) {
+		fprintf(stderr, "ktstr-guest: must run as PID 1 in a ktstr VM\n");
+		return 2;
+	}
+	console_fd = dup(STDERR_FILENO);
+	if (console_fd < 0)
+		console_fd = STDERR_FILENO;
+	/* A signal meant for a child must not reach PID 1's default action. */
+	signal(SIGPIPE, SIG_IGN);
+
+	mount_filesystems();
+	install_busybox();
+	if (guest_channel_open() != 0)
+		init_failed("open port " GUEST_PORT_RESULT, errno);
+	send_ready();
+	if (guest_config_load(GUEST_CONFIG_PATH, &config) != 0)
+		init_failed("read " GUEST_CONFIG_PATH, errno);
+	setup_environment(&config);
+
+	const char *mode = guest_config_get(&config, "mode");
+	if (mode && !strcmp(mode, "exec"))
+		status = run_exec(&config);
+	else if (mode && !strcmp(mode, "shell"))
+		status = run_shell(&config);
+	else if (mode && !strcmp(mode, "scenario"))
+		status = run_scenario(&config);
+	else
+		init_failed(mode ? "unknown mode= in " GUEST_CONFIG_PATH : "no mode= in " GUEST_CONFIG_PATH, 0);
+
+	snprintf(status_text, sizeof(status_text), "%d", status);
+	if (guest_send("exit", status_text, strlen(status_text)) != 0)
+		say("cannot send the exit status: %s", strerror(errno));
+	power_off();
 }

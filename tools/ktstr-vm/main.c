@@ -1,7 +1,490 @@
+/* ktstr-vm: boot a kernel in a QEMU VM with a chosen CPU topology and run a
+ * command, an interactive shell or a scheduler scenario in it.
+ *
+ * main() reads the options, resolves the kernel, picks the accelerator,
+ * builds the initramfs, runs the VM (run.c) and turns the way it ended into
+ * the exit status (result.c).
+ */
+#include "scenario.h"
+#include "vmrun.h"
+
 #include "diag.h"
+#include "fsutil.h"
+#include "paths.h"
+#include "xalloc.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdnoreturn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define MIN_MEMORY_MB 128
+#define BASE_MEMORY_MB 256
+#define TIMEOUT_TCG_SEC 120
+#define TIMEOUT_KVM_SEC 30
+#define BUSYBOX_PATH "/bin/busybox"
+
+enum {
+	OPT_ALLOW_IMAGE = 0x100,
+	OPT_TOPOLOGY,
+	OPT_MEMORY,
+	OPT_EXEC,
+	OPT_DMESG,
+	OPT_TIMEOUT,
+	OPT_ACCEL,
+	OPT_APPEND,
+	OPT_CONSOLE_LOG,
+	OPT_JSON,
+	OPT_KERNEL,
+};
+
+static const struct option own_options[] = {
+	{ "kernel", required_argument, NULL, OPT_KERNEL },
+	{ "allow-image", no_argument, NULL, OPT_ALLOW_IMAGE },
+	{ "topology", required_argument, NULL, OPT_TOPOLOGY },
+	{ "memory-mb", required_argument, NULL, OPT_MEMORY },
+	{ "include-files", required_argument, NULL, 'i' },
+	{ "exec", required_argument, NULL, OPT_EXEC },
+	{ "dmesg", no_argument, NULL, OPT_DMESG },
+	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+	{ "accel", required_argument, NULL, OPT_ACCEL },
+	{ "append", required_argument, NULL, OPT_APPEND },
+	{ "console-log", required_argument, NULL, OPT_CONSOLE_LOG },
+	{ "json", no_argument, NULL, OPT_JSON },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+};
+
+static const char usage_text[] =
+	"Usage: ktstr-vm [OPTIONS] [--exec CMD]\n"
+	"\n"
+	"Boot a kernel in a QEMU VM with a chosen CPU topology and run a command in\n"
+	"it, or an interactive shell when there is no --exec.\n"
+	"\n"
+	"Options:\n"
+	"      --kernel ID         kernel to boot: a source tree, a version (6.14.2, 6.12),\n"
+	"                          a cache key, or a boot image with --allow-image\n"
+	"      --allow-image       accept a boot image file (bzImage) as --kernel\n"
+	"      --topology N,L,C,T  NUMA nodes, LLCs, cores per LLC, threads per core\n"
+	"                          (default 1,1,1,1)\n"
+	"      --memory-mb MB      guest memory in MiB, at least 128 (default: estimated\n"
+	"                          from the initramfs)\n"
+	"  -i, --include-files PATH  copy a file or directory to /include-files in the\n"
+	"                          guest, with the shared libraries it needs; repeatable\n"
+	"      --exec CMD          run CMD with /bin/sh -c in the guest and exit with its\n"
+	"                          status\n"
+	"      --dmesg             copy the kernel console to stderr live (loglevel=7)\n"
+	"      --timeout SEC       stop the VM after SEC seconds (default 120 under TCG,\n"
+	"                          30 under KVM)\n"
+	"      --accel MODE        auto, kvm or tcg (default auto, or $KTSTR_ACCEL)\n"
+	"      --append ARGS       add ARGS to the kernel command line\n"
+	"      --console-log FILE  write the whole kernel console to FILE\n"
+	"      --json              print a JSON report of the run on stdout; the guest's\n"
+	"                          stdout goes into it\n"
+	"  -v, --verbose           show QEMU's command line and its output\n"
+	"  -h, --help              print this help and exit\n"
+	"  -V, --version           print the version and exit\n";
+
+static const char exit_text[] =
+	"\n"
+	"Exit status: the guest command's status (128+N when a signal N ended it);\n"
+	"122 the guest stopped without a status (init failed), 123 the guest kernel\n"
+	"panicked, 124 the run timed out, 125 ktstr-vm or QEMU failed, 130/143/129\n"
+	"ktstr-vm was interrupted by SIGINT/SIGTERM/SIGHUP.  The interactive shell\n"
+	"quits with Ctrl-A x.\n";
+
+struct vm_options {
+	const char *kernel;
+	bool allow_image;
+	struct topology topology;
+	unsigned memory_mb;
+	unsigned timeout_sec;
+	const char *exec;
+	bool dmesg;
+	const char *accel;
+	const char *append;
+	const char *console_log;
+	bool json;
+	struct strvec includes;
+	struct scenario_opts *scenario;
+};
+
+static char *sock_dir;
+
+static void remove_sock_dir(void)
+{
+	if (sock_dir) {
+		fs_rm_rf(sock_dir);
+		free(sock_dir);
+		sock_dir = NULL;
+	}
+}
+
+static void print_usage(void)
+{
+	fputs(usage_text, stdout);
+	if (*scenario_usage) {
+		fputs("\nScheduler and scenario runs:\n", stdout);
+		fputs(scenario_usage, stdout);
+	}
+	fputs(exit_text, stdout);
+	exit(diag_close_stdout(KTSTR_EXIT_OK));
+}
+
+/* A usage error: one line, a pointer to --help, and status 125, so that
+ * ktstr-vm's own failures stay apart from the statuses a guest command uses. */
+static noreturn void __attribute__((format(printf, 1, 2))) usage_error(const char *fmt, ...)
+{
+	char text[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "%s: %s\nTry '%s --help' for more information.\n", diag_progname, text,
+		diag_progname);
+	exit(VM_EXIT_FAILED);
+}
+
+static unsigned parse_unsigned(const char *option, const char *arg, unsigned max)
+{
+	char *end;
+	unsigned long value;
+
+	errno = 0;
+	value = strtoul(arg, &end, 10);
+	if (!*arg || *end || arg[0] == '-' || errno || value > max)
+		usage_error("invalid %s '%s': expected a whole number up to %u", option, arg, max);
+	return (unsigned)value;
+}
+
+/* Merge our options with the scenario code's into one getopt_long table. */
+static struct option *merged_options(void)
+{
+	size_t own = sizeof(own_options) / sizeof(own_options[0]);
+	size_t extra = 0;
+	struct option *table;
+
+	while (scenario_options[extra].name)
+		extra++;
+	table = xcalloc(own + extra + 1, sizeof(*table));
+	memcpy(table, own_options, sizeof(own_options));
+	memcpy(table + own, scenario_options, extra * sizeof(*table));
+	return table;
+}
+
+static void parse_options(int argc, char **argv, struct vm_options *opts)
+{
+	struct option *table = merged_options();
+	const char *why;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "i:vhV", table, NULL)) != -1) {
+		switch (c) {
+		case OPT_KERNEL:
+			opts->kernel = optarg;
+			break;
+		case OPT_ALLOW_IMAGE:
+			opts->allow_image = true;
+			break;
+		case OPT_TOPOLOGY:
+			if (topology_parse(optarg, &opts->topology, &why) != 0)
+				usage_error("invalid --topology '%s': %s", optarg, why);
+			break;
+		case OPT_MEMORY:
+			opts->memory_mb = parse_unsigned("--memory-mb", optarg, 1u << 24);
+			if (opts->memory_mb < MIN_MEMORY_MB)
+				usage_error("invalid --memory-mb '%s': the minimum is %u", optarg,
+					    MIN_MEMORY_MB);
+			break;
+		case 'i':
+			strvec_push(&opts->includes, optarg);
+			break;
+		case OPT_EXEC:
+			opts->exec = optarg;
+			break;
+		case OPT_DMESG:
+			opts->dmesg = true;
+			break;
+		case OPT_TIMEOUT:
+			opts->timeout_sec = parse_unsigned("--timeout", optarg, 7 * 24 * 3600);
+			if (!opts->timeout_sec)
+				usage_error("invalid --timeout '0': expected at least 1 second");
+			break;
+		case OPT_ACCEL:
+			opts->accel = optarg;
+			break;
+		case OPT_APPEND:
+			opts->append = optarg;
+			break;
+		case OPT_CONSOLE_LOG:
+			opts->console_log = optarg;
+			break;
+		case OPT_JSON:
+			opts->json = true;
+			break;
+		case 'v':
+			diag_verbose++;
+			break;
+		case 'h':
+			print_usage();
+			break;
+		case 'V':
+			printf("ktstr-vm %s\n", KTSTR_VERSION);
+			exit(diag_close_stdout(KTSTR_EXIT_OK));
+		default:
+			if (c >= SCENARIO_OPTION_BASE) {
+				if (scenario_parse_option(opts->scenario, c, optarg) != 0)
+					exit(VM_EXIT_FAILED);
+				break;
+			}
+			/* getopt_long already printed what was wrong. */
+			fprintf(stderr, "Try '%s --help' for more information.\n", diag_progname);
+			exit(VM_EXIT_FAILED);
+		}
+	}
+	if (optind < argc)
+		usage_error("unexpected argument '%s' (quote the command given to --exec)", argv[optind]);
+	free(table);
+}
+
+/* The kernel image to boot; exits after a message when there is none. */
+static char *resolve_kernel(const struct vm_options *opts)
+{
+	const char *id = opts->kernel;
+
+	if (!id) {
+		id = getenv("KTSTR_TEST_KERNEL");
+		if (!id || !*id)
+			id = getenv("KTSTR_KERNEL");
+	}
+	if (!id || !*id)
+		die_status(VM_EXIT_FAILED, "no kernel given: use --kernel or set KTSTR_KERNEL");
+	if (!fs_is_file(id))
+		die_status(VM_EXIT_FAILED, "cannot use the kernel '%s': no such file", id);
+	return fs_realpath(id);
+}
+
+/* Escape a config value: a newline becomes backslash-n, a backslash doubles. */
+static void put_config(FILE *out, const char *key, const char *value)
+{
+	fprintf(out, "%s=", key);
+	for (const char *p = value; *p; p++) {
+		if (*p == '\n')
+			fputs("\\n", out);
+		else if (*p == '\\')
+			fputs("\\\\", out);
+		else
+			fputc(*p, out);
+	}
+	fputc('\n', out);
+}
+
+static char *config_text(const struct vm_options *opts, enum vm_mode mode,
+			 const struct guest_inputs *inputs, const struct guest_image *image)
+{
+	char *text = NULL, label[32];
+	size_t len = 0;
+	FILE *out = open_memstream(&text, &len);
+	struct strvec path = STRVEC_INIT;
+
+	if (!out)
+		die("out of memory");
+	put_config(out, "mode", mode == VM_MODE_EXEC ? "exec" : mode == VM_MODE_SHELL ? "shell" : "scenario");
+	if (opts->exec)
+		put_config(out, "exec", opts->exec);
+	snprintf(label, sizeof(label), "%u,%u,%u,%u", opts->topology.numa_nodes, opts->topology.llcs,
+		 opts->topology.cores_per_llc, opts->topology.threads_per_core);
+	put_config(out, "topology", label);
+
+	/* PATH: the included directories that hold programs, then busybox's. */
+	char *joined = xstrdup("");
+	for (size_t i = 0; i < inputs->exec_dirs.len; i++) {
+		char *next = xasprintf("%s%s:", joined, inputs->exec_dirs.items[i]);
+		free(joined);
+		joined = next;
+	}
+	char *guest_path = xasprintf("%s/bin:/sbin:/usr/bin:/usr/sbin", joined);
+	put_config(out, "path", guest_path);
+	free(guest_path);
+	free(joined);
+	strvec_release(&path);
+
+	for (size_t i = 0; i < image->env.len; i++)
+		put_config(out, "env", image->env.items[i]);
+	if (mode == VM_MODE_SHELL) {
+		const char *term = getenv("TERM");
+		unsigned rows, cols;
+
+		term_size(STDIN_FILENO, &rows, &cols);
+		if (term && *term)
+			put_config(out, "term", term);
+		if (rows && cols) {
+			fprintf(out, "rows=%u\ncols=%u\n", rows, cols);
+		}
+	}
+	if (mode == VM_MODE_SCENARIO)
+		scenario_write_config(opts->scenario, out);
+	if (fclose(out) != 0)
+		die("out of memory");
+	return text;
+}
+
+static void collect_inputs(const struct vm_options *opts, struct guest_inputs *inputs)
+{
+	char *agent = paths_libexec_file("ktstr-guest");
+	const char *busybox = getenv("KTSTR_BUSYBOX");
+
+	if (!busybox || !*busybox)
+		busybox = BUSYBOX_PATH;
+	if (!fs_is_file(agent))
+		die_status(VM_EXIT_FAILED, "the guest agent '%s' is missing; run 'make' first", agent);
+	if (!fs_is_file(busybox))
+		die_status(VM_EXIT_FAILED,
+			   "busybox '%s' is missing; install Debian's busybox-static or set KTSTR_BUSYBOX",
+			   busybox);
+	guest_inputs_add(inputs, agent, "/init");
+	guest_inputs_add(inputs, busybox, "/bin/busybox");
+	free(agent);
+
+	for (size_t i = 0; i < opts->includes.len; i++) {
+		if (guest_inputs_add_include(inputs, opts->includes.items[i]) != 0)
+			exit(VM_EXIT_FAILED);
+	}
+	const char *const *files = scenario_guest_files(opts->scenario);
+	for (size_t i = 0; files && files[i] && files[i + 1]; i += 2)
+		guest_inputs_add(inputs, files[i], files[i + 1]);
+}
+
+static char *kernel_cmdline(const struct vm_options *opts)
+{
+	/* panic=-1 reboots at once on a panic, and -no-reboot turns that into
+	 * QEMU exiting; mitigations=off shortens boot under TCG. */
+	return xasprintf("console=ttyS0 rdinit=/init panic=-1 mitigations=off loglevel=%d%s%s",
+			 opts->dmesg ? 7 : 4, opts->append ? " " : "", opts->append ? opts->append : "");
+}
 
 int main(int argc, char **argv)
 {
+	struct vm_options opts = { .topology = TOPOLOGY_DEFAULT };
+	struct guest_inputs inputs = { STRVEC_INIT, STRVEC_INIT, STRVEC_INIT };
+	struct guest_image image = { .env = STRVEC_INIT };
+	struct vm_result result = { .guest_status = -1 };
+	struct vm_run_extra extra = { 0 };
+	struct vm_launch launch = { 0 };
+	enum vm_mode mode;
+	const char *accel_why;
+	int status;
+
 	diag_init(argv[0]);
-	die("not implemented yet");
+	opts.scenario = scenario_opts_new();
+	parse_options(argc, argv, &opts);
+
+	if (opts.exec && scenario_requested(opts.scenario))
+		usage_error("--exec cannot be combined with a scheduler or scenario run");
+	mode = opts.exec ? VM_MODE_EXEC : scenario_requested(opts.scenario) ? VM_MODE_SCENARIO : VM_MODE_SHELL;
+	if (mode == VM_MODE_SHELL && !isatty(STDIN_FILENO))
+		die_status(VM_EXIT_FAILED,
+			   "stdin must be a terminal for the interactive shell; use --exec CMD to run a command");
+	if (mode == VM_MODE_SHELL && opts.json)
+		usage_error("--json needs --exec or a scenario run, not the interactive shell");
+	if (scenario_validate(opts.scenario, &opts.topology) != 0)
+		exit(VM_EXIT_FAILED);
+
+	char *kernel_image = resolve_kernel(&opts);
+	if (!opts.accel) {
+		opts.accel = getenv("KTSTR_ACCEL");
+		if (!opts.accel || !*opts.accel)
+			opts.accel = "auto";
+	}
+	launch.accel = vm_choose_accel(opts.accel, &accel_why);
+	if (!launch.accel)
+		exit(VM_EXIT_FAILED);
+	if (accel_why)
+		info_msg("using %s: %s", !strcmp(launch.accel, "kvm") ? "KVM" : "TCG", accel_why);
+
+	collect_inputs(&opts, &inputs);
+	vm_signals_install();
+	sock_dir = xstrdup("/tmp/ktstr-vm.XXXXXX");
+	if (!mkdtemp(sock_dir))
+		die_status(VM_EXIT_FAILED, "cannot create a directory in /tmp: %s", strerror(errno));
+	atexit(remove_sock_dir);
+
+	/* The config names the library directories that the base archive's
+	 * libraries need, so the base comes first. */
+	if (guest_image_prepare(&inputs, &image) != 0)
+		exit(VM_EXIT_FAILED);
+	char *config = config_text(&opts, mode, &inputs, &image);
+	if (guest_image_write(&image, config, sock_dir) != 0)
+		exit(VM_EXIT_FAILED);
+	free(config);
+
+	launch.qemu = getenv("KTSTR_QEMU") && *getenv("KTSTR_QEMU") ? getenv("KTSTR_QEMU")
+								   : "qemu-system-x86_64";
+	launch.kernel_image = kernel_image;
+	launch.initrd = image.initrd;
+	launch.sock_dir = sock_dir;
+	launch.topology = opts.topology;
+	launch.memory_mb = opts.memory_mb;
+	if (!launch.memory_mb) {
+		unsigned long long initramfs_mb = (image.uncompressed_bytes + (1u << 20) - 1) >> 20;
+		launch.memory_mb = BASE_MEMORY_MB + 2 * (unsigned)initramfs_mb;
+	}
+	launch.timeout_sec = opts.timeout_sec;
+	if (!launch.timeout_sec)
+		launch.timeout_sec = !strcmp(launch.accel, "kvm") ? TIMEOUT_KVM_SEC : TIMEOUT_TCG_SEC;
+	char *cmdline = kernel_cmdline(&opts);
+	launch.cmdline = cmdline;
+	launch.mode = mode;
+	launch.dmesg = opts.dmesg;
+	launch.capture_stdout = opts.json;
+	launch.console_log = opts.console_log;
+
+	result.accel = launch.accel;
+	result.kernel_image = kernel_image;
+	result.topology = opts.topology;
+	result.memory_mb = launch.memory_mb;
+
+	if (mode == VM_MODE_SHELL && term_raw(STDIN_FILENO) != 0)
+		exit(VM_EXIT_FAILED);
+	if (vm_run(&launch, &result, &extra) != 0) {
+		term_restore();
+		exit(VM_EXIT_FAILED);
+	}
+	term_restore();
+
+	if (mode == VM_MODE_SHELL)
+		fprintf(stderr, "\r\n");
+	if (mode == VM_MODE_SCENARIO)
+		status = scenario_report(opts.scenario, &result);
+	else
+		status = vm_result_status(&result);
+	if (extra.stop_signal) {
+		info_msg("stopped by %s; the VM was killed", strsignal(extra.stop_signal));
+		status = 128 + extra.stop_signal;
+	} else if (extra.escaped) {
+		info_msg("connection to the VM closed (Ctrl-A x)");
+		status = 0;
+	} else {
+		vm_result_explain(&result);
+	}
+	if (opts.json && vm_result_print_json(&result, extra.guest_stdout, extra.guest_stdout_len) != 0)
+		status = VM_EXIT_FAILED;
+
+	free(extra.guest_stdout);
+	free(cmdline);
+	free(kernel_image);
+	vm_result_release(&result);
+	guest_image_release(&image);
+	guest_inputs_release(&inputs);
+	strvec_release(&opts.includes);
+	scenario_opts_free(opts.scenario);
+	return diag_close_stdout(status);
 }

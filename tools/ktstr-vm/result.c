@@ -1,0 +1,148 @@
+/* A finished run: its exit status, the failure message and the JSON report. */
+#include "vmrun.h"
+
+#include "diag.h"
+#include "json.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const struct vm_record *vm_result_record(const struct vm_result *result, const char *kind)
+{
+	for (size_t i = result->nr_records; i > 0; i--) {
+		if (!strcmp(result->records[i - 1].kind, kind))
+			return &result->records[i - 1];
+	}
+	return NULL;
+}
+
+const char *vm_outcome_name(enum vm_outcome outcome)
+{
+	switch (outcome) {
+	case VM_OUTCOME_EXITED:
+		return "exited";
+	case VM_OUTCOME_PANIC:
+		return "panic";
+	case VM_OUTCOME_TIMEOUT:
+		return "timeout";
+	case VM_OUTCOME_QEMU_FAILED:
+		return "qemu_failed";
+	case VM_OUTCOME_INIT_FAILED:
+		return "init_failed";
+	case VM_OUTCOME_INTERRUPTED:
+		return "interrupted";
+	}
+	return "unknown";
+}
+
+int vm_result_status(const struct vm_result *result)
+{
+	switch (result->outcome) {
+	case VM_OUTCOME_EXITED:
+		return result->guest_status;
+	case VM_OUTCOME_PANIC:
+		return VM_EXIT_PANIC;
+	case VM_OUTCOME_TIMEOUT:
+		return VM_EXIT_TIMEOUT;
+	case VM_OUTCOME_INIT_FAILED:
+		return VM_EXIT_INIT_FAILED;
+	case VM_OUTCOME_QEMU_FAILED:
+	case VM_OUTCOME_INTERRUPTED:
+		break;
+	}
+	return VM_EXIT_FAILED;
+}
+
+/* Print text with every line indented, so it reads as a quotation. */
+static void print_indented(const char *text)
+{
+	const char *line = text;
+
+	while (line && *line) {
+		const char *end = strchr(line, '\n');
+		int len = end ? (int)(end - line) : (int)strlen(line);
+
+		fprintf(stderr, "  | %.*s\n", len, line);
+		line = end ? end + 1 : NULL;
+	}
+}
+
+void vm_result_explain(const struct vm_result *result)
+{
+	const struct vm_record *init_error = vm_result_record(result, "init-error");
+
+	switch (result->outcome) {
+	case VM_OUTCOME_EXITED:
+	case VM_OUTCOME_INTERRUPTED:
+		return;
+	case VM_OUTCOME_PANIC:
+		err_msg("the guest kernel panicked; last console lines:");
+		break;
+	case VM_OUTCOME_TIMEOUT:
+		err_msg("the VM timed out after %.0f s (--timeout); last console lines:",
+			result->run_seconds);
+		break;
+	case VM_OUTCOME_QEMU_FAILED:
+		err_msg("QEMU failed; its output and the last console lines:");
+		break;
+	case VM_OUTCOME_INIT_FAILED:
+		if (init_error)
+			err_msg("the guest's init failed: %s; last console lines:", init_error->payload);
+		else
+			err_msg("the guest stopped without reporting an exit status; last console lines:");
+		break;
+	}
+	print_indented(result->console_tail);
+}
+
+int vm_result_print_json(const struct vm_result *result, const char *guest_stdout, size_t len)
+{
+	char label[64];
+	jv obj = jv_object();
+	jv records = jv_array();
+
+	obj = jv_object_set(obj, jv_string("outcome"), jv_string(vm_outcome_name(result->outcome)));
+	obj = jv_object_set(obj, jv_string("status"), jv_number(vm_result_status(result)));
+	obj = jv_object_set(obj, jv_string("guest_status"),
+			    result->guest_status >= 0 ? jv_number(result->guest_status) : jv_null());
+	obj = jv_object_set(obj, jv_string("accel"), json_string_or_null(result->accel));
+	obj = jv_object_set(obj, jv_string("topology"),
+			    jv_string(topology_label(&result->topology, label, sizeof(label))));
+	obj = jv_object_set(obj, jv_string("cpus"), jv_number(topology_cpus(&result->topology)));
+	obj = jv_object_set(obj, jv_string("memory_mb"), jv_number(result->memory_mb));
+	obj = jv_object_set(obj, jv_string("kernel_image"), json_string_or_null(result->kernel_image));
+	obj = jv_object_set(obj, jv_string("kernel_version"),
+			    json_string_or_null(result->kernel_version));
+	obj = jv_object_set(obj, jv_string("boot_seconds"),
+			    result->boot_seconds > 0 ? jv_number(result->boot_seconds) : jv_null());
+	obj = jv_object_set(obj, jv_string("run_seconds"), jv_number(result->run_seconds));
+	for (size_t i = 0; i < result->nr_records; i++) {
+		const struct vm_record *rec = &result->records[i];
+		jv item = jv_object();
+
+		item = jv_object_set(item, jv_string("kind"), jv_string(rec->kind));
+		item = jv_object_set(item, jv_string("payload"),
+				     jv_string_sized(rec->payload, (int)rec->len));
+		records = jv_array_append(records, item);
+	}
+	obj = jv_object_set(obj, jv_string("records"), records);
+	if (guest_stdout)
+		obj = jv_object_set(obj, jv_string("stdout"), jv_string_sized(guest_stdout, (int)len));
+	if (result->outcome != VM_OUTCOME_EXITED && result->console_tail)
+		obj = jv_object_set(obj, jv_string("console_tail"), jv_string(result->console_tail));
+	return json_print(stdout, obj, true);
+}
+
+void vm_result_release(struct vm_result *result)
+{
+	for (size_t i = 0; i < result->nr_records; i++) {
+		free(result->records[i].kind);
+		free(result->records[i].payload);
+	}
+	free(result->records);
+	free(result->console_tail);
+	result->records = NULL;
+	result->nr_records = 0;
+	result->console_tail = NULL;
+}
