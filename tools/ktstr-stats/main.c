@@ -140,7 +140,8 @@ int main(int argc, char **argv)
 		strvec_push(&dirs, dir);
 		if (!(env && *env) && !fs_exists(dir)) {
 			info_msg("no sidecars: '%s' does not exist (run the tests first, or pass --dir)", dir);
-			free(dir);
+			report.dirs = xmalloc(sizeof(*report.dirs));
+			report.dirs[report.nr_dirs++] = dir;
 			goto print;
 		}
 		free(dir);

@@ -1,0 +1,87 @@
+#!/bin/sh
+# ktstr-stats skips files that are not readable sidecars, one warning each.
+. "${0%/*}/lib/test-lib.sh"
+. "$KTSTR_SRC/t/fixtures/sidecars/helpers.sh"
+
+fixtures=$KTSTR_SRC/t/fixtures/sidecars/gauntlet
+good=$(ls "$fixtures"/steady-1n1l2c1t-default-*-1.ktstr.json)
+upstream=$fixtures/steady-a41c09e2b7d35f18.ktstr.json
+dir=$T/runs
+mkdir -p "$dir"
+
+cp "$good" "$dir/good.ktstr.json"
+cp "$upstream" "$dir/upstream.ktstr.json"
+head -c 700 "$good" >"$dir/truncated.ktstr.json"
+: >"$dir/empty.ktstr.json"
+jq -s . "$good" >"$dir/array.ktstr.json"
+jq '.schema_version = 2' "$good" >"$dir/future.ktstr.json"
+printf '{"name": "cargo", "version": "1.0"}\n' >"$dir/foreign.ktstr.json"
+printf '{"test_name": "x", "topology": ' >"$dir/cut-mid-key.ktstr.json"
+printf 'not json at all\n' >"$dir/invalid.ktstr.json"
+jq '.schema_version = "1"' "$good" >"$dir/string-version.ktstr.json"
+cp "$good" "$dir/unreadable.ktstr.json"
+chmod 000 "$dir/unreadable.ktstr.json"
+
+run without_dac_override ktstr-stats --dir "$dir" --json
+is "$status" 0 'bad files do not fail the report'
+is "$(jq -r '.files.read' "$out")" 2 'both good sidecars are read'
+is "$(jq -r '.files.upstream' "$out")" 1 'upstream sidecar is read as upstream'
+is "$(jq -r '.files.skipped' "$out")" 9 'every bad file is counted'
+is "$(wc -l <"$err" | tr -d ' ')" 9 'one warning line per bad file'
+
+# reason_of NAME: the skip reason --json gives for a file.
+reason_of() {
+	jq -r --arg path "$dir/$1" '.skipped_files[] | select(.path == $path) | .reason' "$out"
+}
+# warning_of NAME: the warning line that names a file.
+warning_of() {
+	grep -F "'$dir/$1'" "$err"
+}
+
+is "$(reason_of truncated.ktstr.json)" truncated 'truncated file is truncated'
+like "$(warning_of truncated.ktstr.json)" "^ktstr-stats: warning: skipping '.*': truncated JSON: " \
+	'truncated file warning names the cause'
+is "$(reason_of cut-mid-key.ktstr.json)" truncated 'file cut after a key is truncated'
+is "$(reason_of empty.ktstr.json)" truncated 'empty file is truncated'
+like "$(warning_of empty.ktstr.json)" 'truncated JSON: empty document' 'empty file warning says empty'
+is "$(reason_of invalid.ktstr.json)" malformed 'text that is not JSON is malformed'
+like "$(warning_of invalid.ktstr.json)" 'invalid JSON: ' 'malformed warning says invalid JSON'
+is "$(reason_of array.ktstr.json)" foreign 'JSON array is foreign'
+like "$(warning_of array.ktstr.json)" 'not a ktstr sidecar: not a JSON object' 'array warning says not an object'
+is "$(reason_of foreign.ktstr.json)" foreign 'object without sidecar keys is foreign'
+like "$(warning_of foreign.ktstr.json)" 'no test_name, topology or passed key' 'foreign warning names the keys'
+is "$(reason_of string-version.ktstr.json)" foreign 'string schema_version is foreign'
+is "$(reason_of future.ktstr.json)" future 'schema_version 2 is future'
+like "$(warning_of future.ktstr.json)" 'schema_version 2 is newer than this ktstr reads \(1\): upgrade ktstr' \
+	'future warning says to upgrade'
+is "$(reason_of unreadable.ktstr.json)" unreadable 'file without read permission is unreadable'
+like "$(warning_of unreadable.ktstr.json)" 'Permission denied' 'unreadable warning names the cause'
+unlike "$(cat "$err")" 'while parsing' 'warnings do not quote the file contents'
+
+# The text report counts the unread files too.
+run without_dac_override ktstr-stats --dir "$dir"
+is "$status" 0 'text report exits 0'
+like "$(cat "$out")" 'unread +9 ' 'text report counts unread files'
+like "$(cat "$out")" 'runs +2 +\(1 in the upstream ktstr format\)' 'text report counts the runs'
+
+# A directory of nothing but bad files is reported as such.
+mkdir -p "$T/only-bad"
+cp "$dir/truncated.ktstr.json" "$dir/array.ktstr.json" "$dir/future.ktstr.json" "$T/only-bad/"
+expect_status 0 'only bad files exits 0' ktstr-stats --dir "$T/only-bad"
+is "$(wc -c <"$out" | tr -d ' ')" 0 'only bad files prints no report'
+is "$(tail -1 "$err")" "ktstr-stats: no readable sidecars in '$T/only-bad': 3 files skipped" \
+	'only bad files says none was readable'
+
+# A subdirectory without permission is skipped with a warning.
+mkdir -p "$T/shards/a" "$T/shards/b"
+cp "$good" "$T/shards/a/"
+cp "$good" "$T/shards/b/"
+chmod 000 "$T/shards/b"
+run without_dac_override ktstr-stats --dir "$T/shards" --json
+is "$status" 0 'unreadable subdirectory does not fail the report'
+is "$(jq -r '.files.read' "$out")" 1 'readable subdirectory is still read'
+like "$(cat "$err")" "warning: skipping directory '$T/shards/b': Permission denied" \
+	'unreadable subdirectory is named'
+chmod 755 "$T/shards/b"
+
+done_testing
