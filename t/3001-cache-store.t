@@ -104,6 +104,19 @@ like "$(cat "$err")" 'storing it unstripped' 'a vmlinux objcopy rejects is copie
 is "$(jq -r .vmlinux_stripped "$KTSTR_CACHE_DIR/local-0123456-x86_64-kc1a2b3c4d/metadata.json")" false \
 	'raw vmlinux is recorded as unstripped'
 
+# An ELF file with DWARF stands in for a real vmlinux: objcopy strips it.
+fake_build "$T/b5"
+printf 'int answer = 42;\nint main(void) { return answer; }\n' >"$T/v.c"
+cc -g -o "$T/b5/vmlinux" "$T/v.c"
+desc 6.13.1 "$T/b5" | jq --arg v "$T/b5/vmlinux" '.vmlinux_path = $v' >"$T/d5.json"
+run_stdin "$T/d5.json" ktstr-cache store
+stored=$(jq -r .vmlinux_path "$out")
+is "$(jq -r .vmlinux_stripped "$KTSTR_CACHE_DIR/6.13.1-tarball-x86_64-kc1a2b3c4d/metadata.json")" true \
+	'an ELF vmlinux is recorded as stripped'
+like "$(readelf -SW "$T/b5/vmlinux")" '\.debug_info' 'the input has DWARF'
+unlike "$(readelf -SW "$stored")" '\.debug_' 'the stored vmlinux has none'
+like "$(readelf -sW "$stored")" ' answer$' 'the stored vmlinux keeps its symbols'
+
 jq '.source = {type: "git", git_hash: "89abcdef0123456789abcdef0123456789abcdef", ref: "feature/x", url: "http://127.0.0.1/linux.git", source_tree_path: null} | .version = null' \
 	"$T/d1.json" | ktstr-cache key >"$T/gitkey" 2>&1
 is "$(cat "$T/gitkey")" 'feature_x-git-89abcde-x86_64-kc1a2b3c4d' 'git key replaces / in the ref'
