@@ -1,3 +1,5 @@
+/* kernel list|build|clean: list and clean run ktstr-cache; build runs the
+ * kernel chain (cmd_kernel_build.c). */
 #include "commands.h"
 
 #include "diag.h"
@@ -8,13 +10,20 @@
 static void print_kernel_usage(FILE *out)
 {
 	fprintf(out,
-		"Usage: %s kernel COMMAND [ARGS...]\n\n"
-		"Manage cached kernel images.\n\n"
+		"Usage: %s kernel COMMAND [ARGS...]\n"
+		"\n"
+		"Manage cached kernel images.\n"
+		"\n"
 		"Commands:\n"
-		"  list     list cached kernel images, newest first\n"
-		"  build    download or take a source tree, configure, build and cache a kernel\n"
-		"  clean    remove cached kernel images\n",
-		dispatch_label);
+		"  list [--json]        list cached kernel images, newest first (ktstr-cache list)\n"
+		"  build [OPTIONS] [VERSION]\n"
+		"                       download or take a source tree, configure, build and\n"
+		"                       cache a kernel\n"
+		"  clean [--keep N | --corrupt-only] [--force]\n"
+		"                       remove cached kernel images (ktstr-cache clean)\n"
+		"\n"
+		"Run '%s kernel COMMAND --help' for the options of a command.\n",
+		dispatch_label, dispatch_label);
 }
 
 int cmd_kernel(int argc, char **argv)
@@ -26,7 +35,7 @@ int cmd_kernel(int argc, char **argv)
 		print_kernel_usage(stderr);
 		return KTSTR_EXIT_ERROR;
 	}
-	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
 		print_kernel_usage(stdout);
 		return diag_close_stdout(KTSTR_EXIT_OK);
 	}

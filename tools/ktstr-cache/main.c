@@ -80,7 +80,20 @@ void status_line(const char *fmt, ...)
 
 void print_help(const char *text)
 {
-	fputs(text, stdout);
+	const char *label = getenv("KTSTR_LABEL");
+	const char *name = "ktstr-cache ";
+
+	/* Run as "<label> kernel list|clean", show the command the user typed. */
+	for (const char *p = text; *p; ) {
+		const char *found = label && *label ? strstr(p, name) : NULL;
+		if (!found) {
+			fputs(p, stdout);
+			break;
+		}
+		fwrite(p, 1, (size_t)(found - p), stdout);
+		printf("%s kernel ", label);
+		p = found + strlen(name);
+	}
 	exit(diag_close_stdout(KTSTR_EXIT_OK));
 }
 
