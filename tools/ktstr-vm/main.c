@@ -10,6 +10,7 @@
 
 #include "diag.h"
 #include "fsutil.h"
+#include "kernel_id.h"
 #include "paths.h"
 #include "xalloc.h"
 
@@ -138,8 +139,9 @@ static void print_usage(void)
 	exit(diag_close_stdout(KTSTR_EXIT_OK));
 }
 
-/* A usage error: one line, a pointer to --help, and status 125, so that
- * ktstr-vm's own failures stay apart from the statuses a guest command uses. */
+/* A usage error: the message, a pointer to --help, and status 125, so that
+ * ktstr-vm's own failures stay apart from the statuses a guest command uses.
+ * An invalid option value gets one line from die_status() instead. */
 static noreturn void __attribute__((format(printf, 1, 2))) usage_error(const char *fmt, ...)
 {
 	char text[1024];
@@ -161,7 +163,7 @@ static unsigned parse_unsigned(const char *option, const char *arg, unsigned max
 	errno = 0;
 	value = strtoul(arg, &end, 10);
 	if (!*arg || *end || arg[0] == '-' || errno || value > max)
-		usage_error("invalid %s '%s': expected a whole number up to %u", option, arg, max);
+		die_status(VM_EXIT_FAILED, "invalid %s '%s': expected a whole number up to %u", option, arg, max);
 	return (unsigned)value;
 }
 
@@ -196,12 +198,12 @@ static void parse_options(int argc, char **argv, struct vm_options *opts)
 			break;
 		case OPT_TOPOLOGY:
 			if (topology_parse(optarg, &opts->topology, &why) != 0)
-				usage_error("invalid --topology '%s': %s", optarg, why);
+				die_status(VM_EXIT_FAILED, "invalid --topology '%s': %s", optarg, why);
 			break;
 		case OPT_MEMORY:
 			opts->memory_mb = parse_unsigned("--memory-mb", optarg, 1u << 24);
 			if (opts->memory_mb < MIN_MEMORY_MB)
-				usage_error("invalid --memory-mb '%s': the minimum is %u", optarg,
+				die_status(VM_EXIT_FAILED, "invalid --memory-mb '%s': the minimum is %u", optarg,
 					    MIN_MEMORY_MB);
 			break;
 		case 'i':
@@ -216,7 +218,7 @@ static void parse_options(int argc, char **argv, struct vm_options *opts)
 		case OPT_TIMEOUT:
 			opts->timeout_sec = parse_unsigned("--timeout", optarg, 7 * 24 * 3600);
 			if (!opts->timeout_sec)
-				usage_error("invalid --timeout '0': expected at least 1 second");
+				die_status(VM_EXIT_FAILED, "invalid --timeout '0': expected at least 1 second");
 			break;
 		case OPT_ACCEL:
 			opts->accel = optarg;
@@ -255,21 +257,21 @@ static void parse_options(int argc, char **argv, struct vm_options *opts)
 	free(table);
 }
 
-/* The kernel image to boot; exits after a message when there is none. */
-static char *resolve_kernel(const struct vm_options *opts)
+/* Find the kernel to boot; exits after a message when there is none. */
+static void resolve_kernel(const struct vm_options *opts, struct kernel_ref *ref)
 {
-	const char *id = opts->kernel;
+	unsigned flags = 0;
 
-	if (!id) {
-		id = getenv("KTSTR_TEST_KERNEL");
-		if (!id || !*id)
-			id = getenv("KTSTR_KERNEL");
-	}
-	if (!id || !*id)
-		die_status(VM_EXIT_FAILED, "no kernel given: use --kernel or set KTSTR_KERNEL");
-	if (!fs_is_file(id))
-		die_status(VM_EXIT_FAILED, "cannot use the kernel '%s': no such file", id);
-	return fs_realpath(id);
+	if (opts->allow_image)
+		flags |= KERNEL_ID_ALLOW_IMAGE;
+	if (scenario_requested(opts->scenario))
+		flags |= KERNEL_ID_REQUIRE_SCHED_EXT;
+	int ret = opts->kernel ? kernel_id_resolve(opts->kernel, flags, ref)
+			       : kernel_id_discover(flags, ref);
+	if (ret != 0)
+		exit(VM_EXIT_FAILED);
+	if (!opts->kernel)
+		info_msg("booting %s from %s", ref->image_path, ref->origin);
 }
 
 /* Escape a config value: a newline becomes backslash-n, a backslash doubles. */
@@ -288,7 +290,8 @@ static void put_config(FILE *out, const char *key, const char *value)
 }
 
 static char *config_text(const struct vm_options *opts, enum vm_mode mode,
-			 const struct guest_inputs *inputs, const struct guest_image *image)
+			 const struct guest_inputs *inputs, const struct guest_image *image,
+			 const struct kernel_ref *kernel, unsigned memory_mb)
 {
 	char *text = NULL, label[32];
 	size_t len = 0;
@@ -326,9 +329,15 @@ static char *config_text(const struct vm_options *opts, enum vm_mode mode,
 		term_size(STDIN_FILENO, &rows, &cols);
 		if (term && *term)
 			put_config(out, "term", term);
-		if (rows && cols) {
+		if (rows && cols)
 			fprintf(out, "rows=%u\ncols=%u\n", rows, cols);
-		}
+		char *banner = xasprintf("ktstr-vm: kernel %s, %u CPUs (%s), %u MiB%s; Ctrl-A x quits",
+					 kernel->release ? kernel->release : "(unknown version)",
+					 topology_cpus(&opts->topology),
+					 topology_label(&opts->topology, label, sizeof(label)), memory_mb,
+					 opts->includes.len ? ", files in /include-files" : "");
+		put_config(out, "banner", banner);
+		free(banner);
 	}
 	if (mode == VM_MODE_SCENARIO)
 		scenario_write_config(opts->scenario, out);
@@ -398,7 +407,10 @@ int main(int argc, char **argv)
 	if (scenario_validate(opts.scenario, &opts.topology) != 0)
 		exit(VM_EXIT_FAILED);
 
-	char *kernel_image = resolve_kernel(&opts);
+	/* Cheap checks first: a bad -i fails before a source tree is built. */
+	collect_inputs(&opts, &inputs);
+	struct kernel_ref kernel = KERNEL_REF_INIT;
+	resolve_kernel(&opts, &kernel);
 	if (!opts.accel) {
 		opts.accel = getenv("KTSTR_ACCEL");
 		if (!opts.accel || !*opts.accel)
@@ -410,7 +422,6 @@ int main(int argc, char **argv)
 	if (accel_why)
 		info_msg("using %s: %s", !strcmp(launch.accel, "kvm") ? "KVM" : "TCG", accel_why);
 
-	collect_inputs(&opts, &inputs);
 	vm_signals_install();
 	sock_dir = xstrdup("/tmp/ktstr-vm.XXXXXX");
 	if (!mkdtemp(sock_dir))
@@ -421,22 +432,24 @@ int main(int argc, char **argv)
 	 * libraries need, so the base comes first. */
 	if (guest_image_prepare(&inputs, &image) != 0)
 		exit(VM_EXIT_FAILED);
-	char *config = config_text(&opts, mode, &inputs, &image);
+	launch.memory_mb = opts.memory_mb;
+	if (!launch.memory_mb) {
+		/* Room for the unpacked initramfs (it lives in RAM, and the
+		 * archive is there too while it unpacks) on top of a base. */
+		unsigned long long initramfs_mb = (image.uncompressed_bytes + (1u << 20) - 1) >> 20;
+		launch.memory_mb = BASE_MEMORY_MB + 2 * (unsigned)initramfs_mb;
+	}
+	char *config = config_text(&opts, mode, &inputs, &image, &kernel, launch.memory_mb);
 	if (guest_image_write(&image, config, sock_dir) != 0)
 		exit(VM_EXIT_FAILED);
 	free(config);
 
 	launch.qemu = getenv("KTSTR_QEMU") && *getenv("KTSTR_QEMU") ? getenv("KTSTR_QEMU")
 								   : "qemu-system-x86_64";
-	launch.kernel_image = kernel_image;
+	launch.kernel_image = kernel.image_path;
 	launch.initrd = image.initrd;
 	launch.sock_dir = sock_dir;
 	launch.topology = opts.topology;
-	launch.memory_mb = opts.memory_mb;
-	if (!launch.memory_mb) {
-		unsigned long long initramfs_mb = (image.uncompressed_bytes + (1u << 20) - 1) >> 20;
-		launch.memory_mb = BASE_MEMORY_MB + 2 * (unsigned)initramfs_mb;
-	}
 	launch.timeout_sec = opts.timeout_sec;
 	if (!launch.timeout_sec)
 		launch.timeout_sec = !strcmp(launch.accel, "kvm") ? TIMEOUT_KVM_SEC : TIMEOUT_TCG_SEC;
@@ -448,7 +461,8 @@ int main(int argc, char **argv)
 	launch.console_log = opts.console_log;
 
 	result.accel = launch.accel;
-	result.kernel_image = kernel_image;
+	result.kernel_image = kernel.image_path;
+	result.kernel_version = kernel.release;
 	result.topology = opts.topology;
 	result.memory_mb = launch.memory_mb;
 
@@ -480,7 +494,7 @@ int main(int argc, char **argv)
 
 	free(extra.guest_stdout);
 	free(cmdline);
-	free(kernel_image);
+	kernel_ref_release(&kernel);
 	vm_result_release(&result);
 	guest_image_release(&image);
 	guest_inputs_release(&inputs);

@@ -66,6 +66,7 @@ struct run_state {
 	FILE *console_log;
 	char console_line[CONSOLE_LINE_MAX];
 	size_t console_line_len;
+	int console_escape;      /* 0 text, 1 after ESC, 2 inside ESC [ */
 	char *tail[CONSOLE_TAIL_LINES];
 	size_t tail_next;
 	bool panic_seen;
@@ -151,11 +152,25 @@ static void console_input(struct run_state *st, const char *data, size_t len)
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)data[i];
 
+		/* Keep printable text only: the firmware writes terminal escapes
+		 * (ESC c, ESC [ ... letter), which a state machine skips. */
+		if (st->console_escape == 1) {
+			st->console_escape = c == '[' ? 2 : 0;
+			continue;
+		}
+		if (st->console_escape == 2) {
+			if (c >= 0x40 && c <= 0x7e)
+				st->console_escape = 0;
+			continue;
+		}
+		if (c == 0x1b) {
+			st->console_escape = 1;
+			continue;
+		}
 		if (c == '\n') {
 			console_end_line(st);
 			continue;
 		}
-		/* Keep printable text only: firmware writes terminal escapes. */
 		if ((c < 0x20 && c != '\t') || c == 0x7f)
 			continue;
 		if (st->console_line_len < CONSOLE_LINE_MAX - 1)

@@ -1,0 +1,110 @@
+#!/bin/sh
+# ktstr-vm's options and bad input: each is refused before QEMU starts, with
+# one line naming the value and the cause, status 125, and nothing left behind.
+: "${KTSTR_ASSET_DIR:=${XDG_CACHE_HOME:-$HOME/.cache}/ktstr/test-assets}"
+export KTSTR_ASSET_DIR
+. "${0%/*}/lib/test-lib.sh"
+require_assets
+
+image=$KTSTR_ASSET_KERNEL
+# The image path as an extended regular expression ('+' and '.' escaped).
+image_re=$(printf '%s' "$image" | sed 's/[.+]/\\&/g')
+
+expect_status 0 '--help exits 0' ktstr-vm --help
+help=$(cat "$out")
+for option in --kernel --allow-image --topology --memory-mb --include-files --exec --dmesg \
+	--timeout --accel --json; do
+	like "$help" -- "$option" "help lists $option"
+done
+like "$help" '124 the run timed out' 'help lists the exit statuses'
+is "$(cat "$err")" '' 'help prints nothing on stderr'
+
+# Every option in --help is in the man page, and the other way round.
+man_options=$(grep '^\*-' "$KTSTR_SRC/man/ktstr-vm.1.scd" | grep -o -- '--[a-z][a-z-]*' | sort -u)
+help_options=$(printf '%s\n' "$help" | grep '^ *-' | grep -o -- '--[a-z][a-z-]*' | sort -u)
+is "$(echo $man_options)" "$(echo $help_options)" 'man page and --help list the same long options'
+
+expect_status 0 '--version exits 0' ktstr-vm --version
+like "$(cat "$out")" '^ktstr-vm [0-9]+\.[0-9]+' 'version names the program'
+
+# Every refusal below must leave no socket directory in /tmp.
+tmp_before=$(ls -d /tmp/ktstr-vm.* 2>/dev/null | sort)
+
+expect_status 125 'unknown option is refused' ktstr-vm --frobnicate
+like "$(cat "$err")" "Try 'ktstr-vm --help'" 'unknown option points at --help'
+
+expect_status 125 'kernel path that does not exist' ktstr-vm --kernel "$T/no/bzImage" --exec true
+one_line_error 'missing kernel: one line'
+like "$(cat "$err")" "kernel path '$T/no/bzImage' does not exist" 'missing kernel: names the path'
+
+printf 'not a kernel\n' >"$T/notakernel"
+expect_status 125 'file that is not a boot image' ktstr-vm --kernel "$T/notakernel" --allow-image --exec true
+one_line_error 'not a boot image: one line'
+like "$(cat "$err")" "cannot boot '$T/notakernel': not a boot image" 'not a boot image: names the file'
+
+expect_status 125 'raw image without --allow-image' ktstr-vm --kernel "$image" --exec true
+like "$(cat "$err")" 'pass --allow-image' 'raw image: says how to allow it'
+one_line_error 'raw image: one line'
+
+expect_status 125 'version that is not cached' ktstr-vm --kernel 6.14.2 --exec true
+like "$(cat "$err")" "kernel build 6.14.2" 'uncached version: names the kernel build command'
+
+expect_status 125 'topology with a zero' ktstr-vm --kernel "$image" --allow-image --topology 0,1,1,1 --exec true
+one_line_error 'topology 0,1,1,1: one line'
+like "$(head -1 "$err")" "invalid --topology '0,1,1,1': all values must be >= 1" 'topology 0,1,1,1: says why'
+
+expect_status 125 'LLCs not divisible by nodes' ktstr-vm --kernel "$image" --allow-image --topology 2,3,1,1 --exec true
+like "$(head -1 "$err")" "invalid --topology '2,3,1,1': the number of LLCs must be a multiple" \
+	'topology 2,3,1,1: says why'
+
+expect_status 125 'topology with three fields' ktstr-vm --topology 1,1,1 --exec true
+like "$(head -1 "$err")" "invalid --topology '1,1,1'" 'topology 1,1,1: names the value'
+
+expect_status 125 'memory below the minimum' ktstr-vm --kernel "$image" --allow-image --memory-mb 64 --exec true
+like "$(head -1 "$err")" "invalid --memory-mb '64': the minimum is 128" 'memory 64: says the minimum'
+
+expect_status 125 'memory that is not a number' ktstr-vm --memory-mb lots --exec true
+like "$(head -1 "$err")" "invalid --memory-mb 'lots'" 'memory lots: names the value'
+
+expect_status 125 'timeout of zero' ktstr-vm --timeout 0 --exec true
+like "$(head -1 "$err")" "invalid --timeout '0'" 'timeout 0: names the value'
+
+expect_status 125 'include path that does not exist' ktstr-vm --kernel "$image" --allow-image -i "$T/missing" --exec true
+one_line_error 'missing include: one line'
+like "$(cat "$err")" "cannot include '$T/missing': no such file or directory" 'missing include: names the path'
+
+expect_status 125 'include name not on PATH' ktstr-vm --kernel "$image" --allow-image -i no-such-program-xyz --exec true
+like "$(cat "$err")" "cannot include 'no-such-program-xyz': not found in the working directory or on PATH" \
+	'bare include name: searched on PATH'
+
+mkdir -p "$T/a/x" "$T/b/x"
+: >"$T/a/x/same"
+: >"$T/b/x/same"
+expect_status 125 'two includes at one guest path' ktstr-vm --kernel "$image" --allow-image -i "$T/a/x" -i "$T/b/x" --exec true
+like "$(cat "$err")" "duplicate include path '/include-files/x/same'" 'duplicate include: names the guest path'
+
+expect_status 125 'invalid accelerator' ktstr-vm --kernel "$image" --allow-image --accel fast --exec true
+like "$(cat "$err")" "invalid accelerator 'fast': expected auto, kvm or tcg" 'accel: lists the choices'
+KTSTR_ACCEL=fast expect_status 125 'invalid KTSTR_ACCEL' ktstr-vm --kernel "$image" --allow-image --exec true
+like "$(cat "$err")" "invalid accelerator 'fast'" 'KTSTR_ACCEL is read'
+
+expect_status 125 'shell needs a terminal' ktstr-vm --kernel "$image" --allow-image
+like "$(cat "$err")" 'stdin must be a terminal for the interactive shell' 'shell without a terminal says so'
+one_line_error 'shell without a terminal: one line'
+
+expect_status 125 'stray argument' ktstr-vm --exec echo hello
+like "$(head -1 "$err")" "unexpected argument 'hello'" 'stray argument: names it'
+
+# Without --kernel and with nothing to discover, the message says how to get one.
+KTSTR_TEST_KERNEL=$T/none expect_status 125 'KTSTR_TEST_KERNEL that does not exist' ktstr-vm --exec true
+like "$(cat "$err")" "KTSTR_TEST_KERNEL '$T/none' does not exist" 'KTSTR_TEST_KERNEL: names the path'
+
+is "$(ls -d /tmp/ktstr-vm.* 2>/dev/null | sort)" "$tmp_before" 'refusals leave no directory in /tmp'
+
+# ktstr shell rejects a raw image and names the cargo form; cargo ktstr shell accepts it.
+expect_status 125 'ktstr shell rejects a raw image' ktstr shell --kernel "$image" --exec true
+like "$(cat "$err")" "use 'cargo ktstr shell --kernel $image_re'" 'ktstr shell names cargo ktstr shell'
+one_line_error 'ktstr shell raw image: one line'
+expect_status 125 'cargo ktstr shell checks the rest' cargo-ktstr ktstr shell --kernel "$image" --memory-mb 64 --exec true
+like "$(cat "$err")" "minimum is 128" 'cargo ktstr shell passes options through'
+done_testing
