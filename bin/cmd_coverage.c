@@ -134,12 +134,13 @@ int cmd_coverage(int argc, char **argv)
 			   "component add llvm-tools-preview", missing);
 	}
 
-	if (!test_run_have_subcommand("nextest")) {
+	bool have_nextest = test_run_have_subcommand("nextest");
+
+	test_run_resolve_kernel(&run);
+	if (!have_nextest) {
 		info_msg("cargo-nextest is not installed (install it with: cargo install "
 			 "cargo-nextest --locked); running cargo llvm-cov test instead");
 		runner = llvm_cov_test;
 	}
-
-	test_run_resolve_kernel(&run);
 	test_run_exec(&run, runner, "coverage");
 }

@@ -3,6 +3,7 @@
 
 #include "diag.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 
 static void print_test_usage(FILE *out)
@@ -41,12 +42,13 @@ int cmd_test(int argc, char **argv)
 	test_run_parse(&run, argc, argv, print_test_usage);
 	test_run_find_cargo(&run);
 	test_run_check_project(&run);
-	if (!test_run_have_subcommand("nextest")) {
+	bool have_nextest = test_run_have_subcommand("nextest");
+
+	test_run_resolve_kernel(&run);
+	if (!have_nextest) {
 		info_msg("cargo-nextest is not installed (install it with: cargo install "
 			 "cargo-nextest --locked); running cargo test instead");
 		runner = cargo_test;
 	}
-
-	test_run_resolve_kernel(&run);
 	test_run_exec(&run, runner, "tests");
 }
