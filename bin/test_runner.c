@@ -5,9 +5,11 @@
 #include "exec_search.h"
 #include "fsutil.h"
 #include "json.h"
+#include "kernel_id.h"
 #include "spawn.h"
 #include "xalloc.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -275,10 +277,35 @@ void test_run_check_project(const struct test_run *run)
 
 void test_run_resolve_kernel(struct test_run *run)
 {
+	struct kernel_ref ref = KERNEL_REF_INIT;
+
 	if (!run->kernel)
 		return;
-	/* TODO: resolve through lib/kernel_id once it lands. */
-	die_status(KTSTR_EXIT_TOOL, "cannot resolve kernel '%s': not implemented yet", run->kernel);
+
+	/* A cache miss is reported by ktstr-cache, whose hint names the
+	 * 'kernel build' command under this label. */
+	setenv("KTSTR_LABEL", dispatch_label, 1);
+	if (kernel_id_resolve(run->kernel, KERNEL_ID_ALLOW_IMAGE, &ref) != 0)
+		exit(KTSTR_EXIT_TOOL);
+
+	switch (kernel_id_classify(run->kernel)) {
+	case KERNEL_ID_SOURCE_TREE:
+		run->kernel_dir = fs_realpath(run->kernel);
+		break;
+	case KERNEL_ID_VERSION:
+	case KERNEL_ID_CACHE_KEY:
+		/* The image sits directly in its cache entry directory. */
+		run->kernel_dir = fs_dirname(ref.image_path);
+		break;
+	default:
+		run->kernel_dir = xstrdup(ref.image_path);
+		break;
+	}
+	if (!run->kernel_dir)
+		die_status(KTSTR_EXIT_TOOL, "cannot resolve the path of '%s': %s", run->kernel,
+			   strerror(errno));
+	run->kernel_image = xstrdup(ref.image_path);
+	kernel_ref_release(&ref);
 }
 
 void test_run_exec(const struct test_run *run, const char *const *runner, const char *activity)
