@@ -497,6 +497,19 @@ static const char *check_version_part(const struct kdesc *desc)
 	return NULL;
 }
 
+bool kdesc_cacheable(const struct kdesc *desc, const char **why)
+{
+	if (desc->dirty) {
+		*why = "the tree has uncommitted changes (commit or stash them to cache it)";
+		return false;
+	}
+	if (desc->source_type == KDESC_SOURCE_LOCAL && !commit_valid(desc->git_hash)) {
+		*why = "the tree is not in a git repository, so its content has no commit to key it by";
+		return false;
+	}
+	return true;
+}
+
 char *kdesc_key(const struct kdesc *desc, const char **why)
 {
 	const char *problem;

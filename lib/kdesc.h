@@ -95,6 +95,11 @@ int kdesc_write(FILE *out, const struct kdesc *desc, const char *field);
  *   image    <version>-image-<arch>-kc<crc of the image's config> */
 char *kdesc_key(const struct kdesc *desc, const char **why);
 
+/* Whether the kernel may be cached: not when it was built from a local tree
+ * with uncommitted changes or outside git.  On false, *why gets a static
+ * cause. */
+bool kdesc_cacheable(const struct kdesc *desc, const char **why);
+
 /* 8 lowercase hex digits, as crc32_hex() prints. */
 bool kdesc_hash_valid(const char *text);
 /* "YYYY-MM-DDTHH:MM:SSZ". */

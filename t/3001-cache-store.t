@@ -94,6 +94,12 @@ is "$(jq -r .image_path "$out")" "$T/tree/bzImage" 'dirty descriptor keeps its i
 like "$(cat "$err")" 'uncommitted changes' 'dirty store says why it did not cache'
 check 'dirty store created no entry' sh -c "! ls '$KTSTR_CACHE_DIR' | grep -q '^local-'"
 
+jq '.source.git_hash = null | .dirty = false' "$T/dirty.json" >"$T/nogit.json"
+run_stdin "$T/nogit.json" ktstr-cache store
+is "$status" 0 'store of a tree outside git exits 0'
+is "$(jq -r .cached "$out")" false 'a tree outside git is not cached'
+like "$(cat "$err")" 'not in a git repository' 'store says the tree is not in git'
+
 local_desc "$T/tree" 0123456789abcdef0123456789abcdef01234567 false >"$T/clean.json"
 run_stdin "$T/clean.json" ktstr-cache key
 is "$(cat "$out")" 'local-0123456-x86_64-kc1a2b3c4d' 'local key carries the short commit'

@@ -187,8 +187,11 @@ static void test_keys(void)
 			       crc32_hex(crc32_buffer("/src/linux", 10), crc));
 	check_key(&desc, want, "dirty local key hashes the tree path");
 	free(want);
+	ok(!kdesc_cacheable(&desc, &why), "dirty tree is not cacheable");
 	desc.dirty = false;
+	ok(kdesc_cacheable(&desc, &why), "clean tree in git is cacheable");
 	set(&desc.git_hash, NULL);
+	ok(!kdesc_cacheable(&desc, &why), "tree outside git is not cacheable");
 	set(&desc.source_tree_path, NULL);
 	set(&desc.source_dir, NULL);
 	check_key(&desc, NULL, "local tree without git or path has no key");

@@ -399,10 +399,10 @@ int cmd_store(int argc, char **argv)
 	else if (kdesc_read(stdin, "standard input", &desc) != 0)
 		return KTSTR_EXIT_ERROR;
 
-	if (desc.dirty) {
+	const char *why;
+	if (!kdesc_cacheable(&desc, &why)) {
 		const char *tree = desc.source_tree_path ? desc.source_tree_path : desc.source_dir;
-		status_line("not caching the kernel built from '%s': the tree has uncommitted changes "
-			    "(commit or stash them to cache it)", tree ? tree : "?");
+		status_line("not caching the kernel built from '%s': %s", tree ? tree : "?", why);
 		desc.cached = KDESC_CACHED_NO;
 		goto print;
 	}
