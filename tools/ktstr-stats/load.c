@@ -1,22 +1,20 @@
-/* Reading sidecar files and folding each into the report. */
+/* Finding sidecar files, reading them in parallel, and folding each into
+ * the report in order. */
 #include "stats.h"
+#include "summary.h"
 
 #include "diag.h"
 #include "fsutil.h"
-#include "json.h"
 #include "sidecar.h"
 #include "xalloc.h"
 
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-
-/* Failure messages are kept per failed run, so cap them. */
-#define MESSAGE_MAX 240
+#include <unistd.h>
 
 /* Grow an array of count elements to hold one more.  Zeroes new space. */
 #define GROW(array, count, cap)                                                            \
@@ -28,138 +26,6 @@
 			(cap) = new_cap_;                                                  \
 		}                                                                          \
 	} while (0)
-
-/* The value at a dotted key path ("monitor.event_deltas.total_fallback"), a
- * new reference, or jv_invalid() when a key along the way is missing. */
-static jv lookup(jv doc, const char *path)
-{
-	jv value = jv_copy(doc);
-
-	while (*path) {
-		size_t len = strcspn(path, ".");
-
-		if (jv_get_kind(value) != JV_KIND_OBJECT) {
-			jv_free(value);
-			return jv_invalid();
-		}
-		value = jv_object_get(value, jv_string_sized(path, (int)len));
-		if (!jv_is_valid(value))
-			return value;
-		path += len;
-		if (*path == '.')
-			path++;
-	}
-	return value;
-}
-
-/* A finite number at path, or NAN. */
-static double lookup_number(jv doc, const char *path)
-{
-	jv value = lookup(doc, path);
-	double number = NAN;
-
-	if (jv_get_kind(value) == JV_KIND_NUMBER && isfinite(jv_number_value(value)))
-		number = jv_number_value(value);
-	jv_free(value);
-	return number;
-}
-
-/* A number field of obj (borrowed) that is finite and not negative, or 0. */
-static double count_field(jv obj, const char *key)
-{
-	double number;
-
-	if (!json_num(obj, key, &number) || !isfinite(number) || number < 0)
-		return 0;
-	return number;
-}
-
-/* The borrowed array at key, or NULL-kind when missing or of another type. */
-static jv array_field(jv obj, const char *key)
-{
-	if (jv_get_kind(obj) != JV_KIND_OBJECT)
-		return jv_null();
-	jv value = jv_object_get(jv_copy(obj), jv_string(key));
-	if (jv_get_kind(value) != JV_KIND_ARRAY) {
-		jv_free(value);
-		return jv_null();
-	}
-	/* obj keeps its own reference, so the borrowed value stays alive. */
-	jv_free(value);
-	return value;
-}
-
-static int array_length(jv array)
-{
-	return jv_get_kind(array) == JV_KIND_ARRAY ? jv_array_length(jv_copy(array)) : 0;
-}
-
-/* Element i of a borrowed array, itself borrowed. */
-static jv array_item(jv array, int i)
-{
-	jv item = jv_array_get(jv_copy(array), i);
-
-	jv_free(item);
-	return item;
-}
-
-static const char *str_or(jv obj, const char *key, const char *fallback)
-{
-	const char *value = json_str(obj, key);
-
-	return value && *value ? value : fallback;
-}
-
-static enum outcome read_outcome(jv doc)
-{
-	const char *name = json_str(doc, "outcome");
-	bool flag = false;
-
-	if (json_bool(doc, "skipped", &flag) && flag)
-		return OUTCOME_SKIPPED;
-	for (int i = 0; name && i < OUTCOME_COUNT; i++) {
-		if (!strcmp(name, outcome_names[i]))
-			return (enum outcome)i;
-	}
-	/* Upstream files, and outcomes newer than this reader, go by "passed". */
-	json_bool(doc, "passed", &flag);
-	return flag ? OUTCOME_PASS : OUTCOME_FAIL;
-}
-
-/* The flag profile: "profile" when present, else active_flags joined with
- * '+', else "default".  Malloc'd. */
-static char *read_profile(jv doc)
-{
-	const char *profile = json_str(doc, "profile");
-	jv flags = array_field(doc, "active_flags");
-	int count = array_length(flags);
-
-	if (profile && *profile)
-		return xstrdup(profile);
-	if (count == 0)
-		return xstrdup("default");
-
-	size_t len = 0;
-	for (int i = 0; i < count; i++) {
-		jv flag = array_item(flags, i);
-		if (jv_get_kind(flag) == JV_KIND_STRING)
-			len += strlen(jv_string_value(flag)) + 1;
-	}
-	char *joined = xcalloc(1, len + 1);
-	for (int i = 0; i < count; i++) {
-		jv flag = array_item(flags, i);
-		if (jv_get_kind(flag) != JV_KIND_STRING)
-			continue;
-		if (*joined)
-			strcat(joined, "+");
-		strcat(joined, jv_string_value(flag));
-	}
-	if (!*joined) {
-		free(joined);
-		return xstrdup("default");
-	}
-	return joined;
-}
 
 static uint32_t add_to_group(struct report *report, enum dimension_id dim, const char *name,
 			     uint32_t row_index, const struct run_row *row)
@@ -195,83 +61,6 @@ const char *report_path(const struct report *report, uint32_t row)
 	return report->paths + report->rows[row].path;
 }
 
-/* A copy of text capped at MESSAGE_MAX bytes, on one line. */
-static char *one_line(const char *text)
-{
-	char *copy = xstrndup(text, MESSAGE_MAX);
-
-	for (char *p = copy; *p; p++) {
-		if (*p == '\n' || *p == '\r' || *p == '\t')
-			*p = ' ';
-	}
-	return copy;
-}
-
-static void add_failure(struct report *report, jv doc, uint32_t row_index)
-{
-	jv failures = array_field(doc, "failures");
-	struct failed_run *failed;
-
-	GROW(report->failed, report->nr_failed, report->cap_failed);
-	failed = &report->failed[report->nr_failed++];
-	failed->row = row_index;
-	if (array_length(failures) > 0) {
-		jv first = array_item(failures, 0);
-		const char *check = json_str(first, "check");
-		const char *message = json_str(first, "message");
-
-		failed->check = check ? xstrdup(check) : NULL;
-		failed->message = message ? one_line(message) : NULL;
-		return;
-	}
-	jv sched_ext = lookup(doc, "sched_ext");
-	const char *reason = json_str(sched_ext, "exit_reason");
-	if (reason) {
-		failed->check = xstrdup("scheduler");
-		failed->message = one_line(reason);
-	}
-	jv_free(sched_ext);
-}
-
-static void add_stimuli(struct report *report, jv doc, enum outcome outcome)
-{
-	jv events = array_field(doc, "stimulus_events");
-	int count = array_length(events);
-	uint32_t seen[16];
-	size_t nr_seen = 0;
-
-	for (int i = 0; i < count; i++) {
-		jv event = array_item(events, i);
-		const char *name = json_str(event, "op_kind");
-
-		if (!name || !*name)
-			name = json_str(event, "label");
-		if (!name || !*name)
-			continue;
-
-		uint32_t id = strmap_intern(&report->stimuli, name, NULL);
-		bool repeated = false;
-		for (size_t j = 0; j < nr_seen; j++)
-			repeated |= seen[j] == id;
-		if (repeated)
-			continue;
-		/* NOTE: a run with more than 16 distinct stimulus kinds may count a
-		 * kind beyond the 16th more than once. */
-		if (nr_seen < sizeof(seen) / sizeof(seen[0]))
-			seen[nr_seen++] = id;
-
-		GROW(report->stimulus_rows, id, report->cap_stimulus_rows);
-		report->stimulus_rows[id].runs++;
-		report->stimulus_rows[id].outcomes[outcome]++;
-	}
-	if (nr_seen > 0) {
-		report->runs_with_stimuli++;
-	} else {
-		report->no_stimulus.runs++;
-		report->no_stimulus.outcomes[outcome]++;
-	}
-}
-
 static struct program_stat *program(struct report *report, const char *scheduler, const char *name)
 {
 	char *key = xasprintf("%s\t%s", scheduler, name);
@@ -282,202 +71,225 @@ static struct program_stat *program(struct report *report, const char *scheduler
 	return &report->program_stats[id];
 }
 
-static void add_verifier_counts(struct report *report, jv doc, const char *scheduler)
+static void fold_stimuli(struct report *report, const struct run_summary *summary)
 {
-	jv programs = array_field(doc, "verifier_stats");
-
-	/* Our bpf_programs list carries the same counts when verifier_stats is empty. */
-	if (array_length(programs) == 0)
-		programs = array_field(doc, "bpf_programs");
-	for (int i = 0, count = array_length(programs); i < count; i++) {
-		jv prog = array_item(programs, i);
-		const char *name = json_str(prog, "name");
-		long long insns;
-
-		if (!name || !json_int(prog, "verified_insns", &insns) || insns <= 0)
-			continue;
-		struct program_stat *stat = program(report, scheduler, name);
-		stat->verifier_runs++;
-		if (insns > stat->verified_insns)
-			stat->verified_insns = insns;
-	}
-}
-
-static void add_callback_profile(struct report *report, jv doc, const char *scheduler)
-{
-	jv monitor = lookup(doc, "monitor");
-	jv deltas = array_field(monitor, "prog_stats_deltas");
-	const char *cnt_key = "cnt", *nsecs_key = "nsecs";
-
-	if (array_length(deltas) == 0) {
-		deltas = array_field(doc, "bpf_programs");
-		cnt_key = "run_cnt";
-		nsecs_key = "run_time_ns";
-	}
-	for (int i = 0, count = array_length(deltas); i < count; i++) {
-		jv prog = array_item(deltas, i);
-		const char *name = json_str(prog, "name");
-		double cnt = count_field(prog, cnt_key);
-
-		if (!name || cnt <= 0)
-			continue;
-		struct program_stat *stat = program(report, scheduler, name);
-		stat->profile_runs++;
-		stat->cnt += (unsigned long long)cnt;
-		stat->nsecs += (unsigned long long)count_field(prog, nsecs_key);
-	}
-	jv_free(monitor);
-}
-
-static void add_kvm(struct report *report, jv doc)
-{
-	struct kvm_totals *kvm = &report->kvm;
-	jv stats = lookup(doc, "kvm_stats");
-	jv vcpus = array_field(stats, "per_vcpu");
-	int count = array_length(vcpus);
-	const char *accel = json_str(doc, "accel");
-
-	if (count == 0) {
-		if (accel && !strcmp(accel, "tcg"))
-			kvm->tcg_runs++;
-		jv_free(stats);
+	if (!summary->nr_stimuli) {
+		report->no_stimulus.runs++;
+		report->no_stimulus.outcomes[summary->outcome]++;
 		return;
 	}
+	report->runs_with_stimuli++;
+	for (size_t i = 0; i < summary->nr_stimuli; i++) {
+		uint32_t id = strmap_intern(&report->stimuli, summary->stimuli[i], NULL);
 
-	double exits = 0, halt_exits = 0, halt_wait_ns = 0, preemptions = 0;
-	double signal_exits = 0, hypercalls = 0;
-	for (int i = 0; i < count; i++) {
-		jv vcpu = array_item(vcpus, i);
-
-		exits += count_field(vcpu, "exits");
-		halt_exits += count_field(vcpu, "halt_exits");
-		halt_wait_ns += count_field(vcpu, "halt_wait_ns");
-		preemptions += count_field(vcpu, "preemption_reported");
-		signal_exits += count_field(vcpu, "signal_exits");
-		hypercalls += count_field(vcpu, "hypercalls");
-		kvm->halt_successful_poll += count_field(vcpu, "halt_successful_poll");
-		kvm->halt_attempted_poll += count_field(vcpu, "halt_attempted_poll");
+		GROW(report->stimulus_rows, id, report->cap_stimulus_rows);
+		report->stimulus_rows[id].runs++;
+		report->stimulus_rows[id].outcomes[summary->outcome]++;
 	}
-	kvm->vms++;
-	kvm->exits += exits / count;
-	kvm->halt_exits += halt_exits / count;
-	kvm->halt_wait_ns += halt_wait_ns / count;
-	kvm->preemptions += preemptions / count;
-	kvm->signal_exits += signal_exits / count;
-	kvm->hypercalls += hypercalls / count;
-	kvm->preemptions_total += preemptions;
-	jv_free(stats);
 }
 
-static void add_run(struct report *report, const char *path, jv doc, bool upstream)
+static void fold_programs(struct report *report, const struct run_summary *summary)
+{
+	const char *scheduler = summary->group[DIM_SCHEDULER];
+
+	for (size_t i = 0; i < summary->nr_verifier; i++) {
+		const struct program_sample *sample = &summary->verifier[i];
+		struct program_stat *stat = program(report, scheduler, sample->name);
+
+		stat->verifier_runs++;
+		if (sample->verified_insns > stat->verified_insns)
+			stat->verified_insns = (long long)sample->verified_insns;
+	}
+	for (size_t i = 0; i < summary->nr_callbacks; i++) {
+		const struct program_sample *sample = &summary->callbacks[i];
+		struct program_stat *stat = program(report, scheduler, sample->name);
+
+		stat->profile_runs++;
+		stat->cnt += (unsigned long long)sample->cnt;
+		stat->nsecs += (unsigned long long)sample->nsecs;
+	}
+}
+
+static void fold_kvm(struct report *report, const struct run_summary *summary)
+{
+	struct kvm_totals *kvm = &report->kvm;
+
+	if (summary->tcg)
+		kvm->tcg_runs++;
+	if (!summary->has_kvm)
+		return;
+	kvm->vms++;
+	for (int k = 0; k < KVM_KEY_COUNT; k++)
+		kvm->per_vcpu[k] += summary->kvm_per_vcpu[k];
+	kvm->halt_successful_poll += summary->halt_successful_poll;
+	kvm->halt_attempted_poll += summary->halt_attempted_poll;
+	kvm->preemptions_total += summary->preemptions;
+}
+
+static void fold_skipped(struct report *report, const char *path, struct run_summary *summary)
+{
+	struct skipped_file *skipped;
+
+	warn_msg("skipping '%s': %s", path, summary->message);
+	GROW(report->skipped, report->nr_skipped, report->cap_skipped);
+	skipped = &report->skipped[report->nr_skipped++];
+	skipped->path = xstrdup(path);
+	skipped->reason = summary->reason;
+	skipped->message = summary->message;
+	summary->message = NULL;
+}
+
+/* Add one file's summary to the report; takes the strings it keeps. */
+static void fold(struct report *report, const char *path, struct run_summary *summary)
 {
 	uint32_t row_index = (uint32_t)report->nr_rows;
 	struct run_row *row;
-	char *profile = read_profile(doc);
-	const char *scheduler = str_or(doc, "scheduler", "unknown");
-	bool stalled = false;
+
+	if (summary->skipped_file) {
+		fold_skipped(report, path, summary);
+		return;
+	}
 
 	GROW(report->rows, report->nr_rows, report->cap_rows);
 	row = &report->rows[report->nr_rows++];
 	row->path = add_path(report, path);
-	row->outcome = read_outcome(doc);
-	for (int m = 0; m < METRIC_COUNT; m++)
-		row->metric[m] = lookup_number(doc, metric_defs[m].path);
-
-	/* Skipped runs did not run, so they carry no measurements. */
-	if (row->outcome == OUTCOME_SKIPPED) {
-		for (int m = 0; m < METRIC_COUNT; m++)
-			row->metric[m] = NAN;
-	}
-
-	row->group[DIM_SCENARIO] = add_to_group(report, DIM_SCENARIO, json_str(doc, "test_name"), row_index, row);
-	row->group[DIM_PROFILE] = add_to_group(report, DIM_PROFILE, profile, row_index, row);
-	row->group[DIM_TOPOLOGY] = add_to_group(report, DIM_TOPOLOGY, json_str(doc, "topology"), row_index, row);
-	row->group[DIM_SCHEDULER] = add_to_group(report, DIM_SCHEDULER, scheduler, row_index, row);
-	row->group[DIM_WORK_TYPE] = add_to_group(report, DIM_WORK_TYPE, str_or(doc, "work_type", "unknown"),
-						 row_index, row);
-
-	jv monitor = lookup(doc, "monitor");
-	if (json_bool(monitor, "stall_detected", &stalled) && stalled) {
-		for (int d = 0; d < DIM_COUNT; d++)
+	row->outcome = summary->outcome;
+	memcpy(row->metric, summary->metric, sizeof(row->metric));
+	for (int d = 0; d < DIM_COUNT; d++) {
+		row->group[d] = add_to_group(report, (enum dimension_id)d, summary->group[d], row_index, row);
+		if (summary->stalled)
 			report->dims[d].groups[row->group[d]].stalls++;
 	}
-	jv_free(monitor);
 
 	report->outcomes[row->outcome]++;
-	if (upstream)
+	if (summary->upstream)
 		report->upstream_rows++;
-	if (outcome_failed(row->outcome))
-		add_failure(report, doc, row_index);
-	add_stimuli(report, doc, row->outcome);
-	add_verifier_counts(report, doc, scheduler);
-	add_callback_profile(report, doc, scheduler);
-	add_kvm(report, doc);
-	free(profile);
+	if (outcome_failed(row->outcome)) {
+		GROW(report->failed, report->nr_failed, report->cap_failed);
+		report->failed[report->nr_failed++] = (struct failed_run){
+			.row = row_index,
+			.check = summary->check,
+			.message = summary->failure_message,
+		};
+		summary->check = summary->failure_message = NULL;
+	}
+	fold_stimuli(report, summary);
+	fold_programs(report, summary);
+	fold_kvm(report, summary);
 }
 
-static void skip_file(struct report *report, const char *path, enum skip_reason reason, const char *message)
-{
-	struct skipped_file *skipped;
+/* Files are parsed on worker threads, because libjq's parser is where the
+ * time goes, and folded on this thread in file order, so the report does
+ * not depend on which worker finished first.  A ring of slots bounds how
+ * far the workers run ahead. */
+#define RING_SLOTS 64
+#define MAX_WORKERS 8
 
-	GROW(report->skipped, report->nr_skipped, report->cap_skipped);
-	skipped = &report->skipped[report->nr_skipped++];
-	skipped->path = xstrdup(path);
-	skipped->reason = reason;
-	skipped->message = xstrdup(message);
-	warn_msg("skipping '%s': %s", path, message);
+struct slot {
+	bool full;
+	struct run_summary summary;
+};
+
+struct pool {
+	pthread_mutex_t lock;
+	pthread_cond_t filled;   /* a worker filled a slot */
+	pthread_cond_t emptied;  /* the folding thread emptied a slot */
+	char *const *paths;
+	size_t count;
+	size_t next;             /* next file a worker takes */
+	size_t folded;           /* files before this one are folded */
+	struct slot slots[RING_SLOTS];
+};
+
+static void *pool_worker(void *arg)
+{
+	struct pool *pool = arg;
+
+	pthread_mutex_lock(&pool->lock);
+	for (;;) {
+		while (pool->next < pool->count && pool->next >= pool->folded + RING_SLOTS)
+			pthread_cond_wait(&pool->emptied, &pool->lock);
+		if (pool->next >= pool->count)
+			break;
+		size_t index = pool->next++;
+		struct run_summary summary;
+
+		pthread_mutex_unlock(&pool->lock);
+		summary_read(pool->paths[index], &summary);
+		pthread_mutex_lock(&pool->lock);
+
+		pool->slots[index % RING_SLOTS] = (struct slot){ .full = true, .summary = summary };
+		pthread_cond_broadcast(&pool->filled);
+	}
+	pthread_mutex_unlock(&pool->lock);
+	return NULL;
 }
 
-static void load_file(struct report *report, const char *path)
+static unsigned worker_count(size_t files)
 {
-	enum json_error error;
-	char *why = NULL;
-	const char *cause;
-	jv doc = json_read_file(path, &error, &why);
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	unsigned workers = cpus > 0 ? (unsigned)cpus : 1;
 
-	switch (error) {
-	case JSON_OK:
-		break;
-	case JSON_MISSING:
-	case JSON_UNREADABLE: {
-		char *message = xasprintf("cannot read it: %s", why);
-		skip_file(report, path, SKIP_UNREADABLE, message);
-		free(message);
-		goto free_why;
-	}
-	case JSON_TRUNCATED:
-	case JSON_MALFORMED: {
-		bool truncated = error == JSON_TRUNCATED;
-		/* libjq quotes the whole input after this; the warning is one line. */
-		char *quote = strstr(why, " (while parsing");
-		if (quote)
-			*quote = '\0';
-		char *message = xasprintf("%s JSON: %s", truncated ? "truncated" : "invalid", why);
-		skip_file(report, path, truncated ? SKIP_TRUNCATED : SKIP_MALFORMED, message);
-		free(message);
-		goto free_why;
-	}
+	if (workers > MAX_WORKERS)
+		workers = MAX_WORKERS;
+	if (workers > files)
+		workers = (unsigned)files;
+	return workers;
+}
+
+/* Summarise and fold every path in order, on up to MAX_WORKERS threads. */
+static void load_files(struct report *report, char *const *paths, size_t count)
+{
+	pthread_t threads[MAX_WORKERS];
+	unsigned started = 0, workers = worker_count(count);
+	struct pool *pool;
+
+	if (workers <= 1) {
+		for (size_t i = 0; i < count; i++) {
+			struct run_summary summary;
+
+			summary_read(paths[i], &summary);
+			fold(report, paths[i], &summary);
+			summary_release(&summary);
+		}
+		return;
 	}
 
-	enum sidecar_kind kind = sidecar_classify(doc, &cause);
-	if (kind == SIDECAR_FOREIGN) {
-		char *message = xasprintf("not a ktstr sidecar: %s", cause);
-		skip_file(report, path, SKIP_FOREIGN, message);
-		free(message);
-	} else if (kind == SIDECAR_FUTURE) {
-		long long version = 0;
-		json_int(doc, "schema_version", &version);
-		char *message = xasprintf("schema_version %lld is newer than this ktstr reads (%d): "
-					  "upgrade ktstr to analyse it",
-					  version, SIDECAR_SCHEMA_VERSION);
-		skip_file(report, path, SKIP_FUTURE, message);
-		free(message);
-	} else {
-		add_run(report, path, doc, kind == SIDECAR_UPSTREAM);
+	pool = xcalloc(1, sizeof(*pool));
+	pthread_mutex_init(&pool->lock, NULL);
+	pthread_cond_init(&pool->filled, NULL);
+	pthread_cond_init(&pool->emptied, NULL);
+	pool->paths = paths;
+	pool->count = count;
+	for (unsigned i = 0; i < workers; i++) {
+		if (pthread_create(&threads[started], NULL, pool_worker, pool) == 0)
+			started++;
 	}
-	jv_free(doc);
-free_why:
-	free(why);
+	if (!started)
+		die("cannot start a thread to read sidecars");
+
+	for (size_t i = 0; i < count; i++) {
+		struct slot *slot = &pool->slots[i % RING_SLOTS];
+		struct run_summary summary;
+
+		pthread_mutex_lock(&pool->lock);
+		while (!slot->full)
+			pthread_cond_wait(&pool->filled, &pool->lock);
+		summary = slot->summary;
+		slot->full = false;
+		pool->folded = i + 1;
+		pthread_cond_broadcast(&pool->emptied);
+		pthread_mutex_unlock(&pool->lock);
+
+		fold(report, paths[i], &summary);
+		summary_release(&summary);
+	}
+	for (unsigned i = 0; i < started; i++)
+		pthread_join(threads[i], NULL);
+	pthread_cond_destroy(&pool->filled);
+	pthread_cond_destroy(&pool->emptied);
+	pthread_mutex_destroy(&pool->lock);
+	free(pool);
 }
 
 static int compare_names(const void *a, const void *b)
@@ -533,9 +345,10 @@ static int load_tree(struct report *report, const char *dir, int depth)
 	qsort(subdirs.items, subdirs.len, sizeof(*subdirs.items), compare_names);
 	for (size_t i = 0; i < files.len; i++) {
 		char *path = fs_path_join(dir, files.items[i]);
-		load_file(report, path);
-		free(path);
+		free(files.items[i]);
+		files.items[i] = path;
 	}
+	load_files(report, files.items, files.len);
 	for (size_t i = 0; i < subdirs.len; i++) {
 		char *path = fs_path_join(dir, subdirs.items[i]);
 		load_tree(report, path, depth + 1);

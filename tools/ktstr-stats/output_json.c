@@ -251,13 +251,13 @@ static jv kvm_json(const struct report *report)
 		return jv_null();
 	out = jv_object_set(out, jv_string("vms"), jv_number(kvm->vms));
 	out = jv_object_set(out, jv_string("tcg_runs"), jv_number(kvm->tcg_runs));
-	out = jv_object_set(out, jv_string("exits_per_vcpu"), number_or_null(kvm->exits / vms));
-	out = jv_object_set(out, jv_string("halt_exits_per_vcpu"), number_or_null(kvm->halt_exits / vms));
-	out = jv_object_set(out, jv_string("halt_wait_ms"), number_or_null(kvm->halt_wait_ns / vms / 1e6));
+	out = jv_object_set(out, jv_string("exits_per_vcpu"), number_or_null(kvm->per_vcpu[KVM_EXITS] / vms));
+	out = jv_object_set(out, jv_string("halt_exits_per_vcpu"), number_or_null(kvm->per_vcpu[KVM_HALT_EXITS] / vms));
+	out = jv_object_set(out, jv_string("halt_wait_ms"), number_or_null(kvm->per_vcpu[KVM_HALT_WAIT_NS] / vms / 1e6));
 	out = jv_object_set(out, jv_string("poll_success_pct"), number_or_null(kvm->vms ? poll : NAN));
-	out = jv_object_set(out, jv_string("preemptions_per_vcpu"), number_or_null(kvm->preemptions / vms));
-	out = jv_object_set(out, jv_string("signal_exits_per_vcpu"), number_or_null(kvm->signal_exits / vms));
-	out = jv_object_set(out, jv_string("hypercalls_per_vcpu"), number_or_null(kvm->hypercalls / vms));
+	out = jv_object_set(out, jv_string("preemptions_per_vcpu"), number_or_null(kvm->per_vcpu[KVM_PREEMPTION_REPORTED] / vms));
+	out = jv_object_set(out, jv_string("signal_exits_per_vcpu"), number_or_null(kvm->per_vcpu[KVM_SIGNAL_EXITS] / vms));
+	out = jv_object_set(out, jv_string("hypercalls_per_vcpu"), number_or_null(kvm->per_vcpu[KVM_HYPERCALLS] / vms));
 	out = jv_object_set(out, jv_string("preemptions_total"), jv_number(kvm->preemptions_total));
 	return out;
 }

@@ -1,11 +1,12 @@
 /* ktstr-stats: the analysis of a set of sidecar files, shared by its parts.
  *
- * load.c reads each sidecar once and folds it into struct report; the parsed
- * document is freed before the next file is read.  What is kept per run is a
- * fixed-size struct run_row (metric values, group ids, outcome) plus its path,
- * and for a failed run its first failure; everything else is a per-group
- * aggregate.  analyze.c computes medians and outliers from the rows, and
- * text.c and output_json.c print the result.
+ * summary.c parses one sidecar into a plain struct run_summary, on worker
+ * threads, and load.c folds the summaries into struct report in file order.
+ * At most a ring of summaries is alive at a time.  What is kept per run is a
+ * fixed-size struct run_row (metric values, group ids, outcome) plus its
+ * path, and for a failed run its first failure.  Everything else is a
+ * per-group aggregate.  analyze.c computes medians and outliers from the
+ * rows, and text.c and output_json.c print the result.
  */
 #ifndef KTSTR_STATS_H
 #define KTSTR_STATS_H
@@ -60,7 +61,7 @@ struct dimension_def {
 };
 extern const struct dimension_def dimension_defs[DIM_COUNT];
 
-/* How a run ended.  Upstream sidecars have no "outcome" key, so theirs is
+/* The outcome of a run.  Upstream sidecars have no "outcome" key, so theirs is
  * derived from "passed" and "skipped". */
 enum outcome {
 	OUTCOME_PASS,
@@ -100,7 +101,7 @@ struct strmap {
 };
 #define STRMAP_INIT { NULL, 0, 0, NULL, 0 }
 
-/* The id of key, adding it when new; *added (optional) tells which. */
+/* The id of key, adding it when new.  *added (optional) is set to whether it was. */
 uint32_t strmap_intern(struct strmap *map, const char *key, bool *added);
 void strmap_release(struct strmap *map);
 
@@ -172,15 +173,21 @@ struct skipped_file {
 	char *message;
 };
 
+/* The per-vCPU KVM statistics that are averaged, by index in the per_vcpu[] arrays. */
+enum kvm_key {
+	KVM_EXITS,
+	KVM_HALT_EXITS,
+	KVM_HALT_WAIT_NS,
+	KVM_PREEMPTION_REPORTED,
+	KVM_SIGNAL_EXITS,
+	KVM_HYPERCALLS,
+	KVM_KEY_COUNT
+};
+
 struct kvm_totals {
 	unsigned vms;                    /* runs with KVM statistics */
 	unsigned tcg_runs;               /* runs under TCG, which have none */
-	double exits;                    /* sums over VMs of per-vCPU averages */
-	double halt_exits;
-	double halt_wait_ns;
-	double preemptions;
-	double signal_exits;
-	double hypercalls;
+	double per_vcpu[KVM_KEY_COUNT];  /* sums over VMs of each VM's average over its vCPUs */
 	double halt_successful_poll;     /* sums over every vCPU of every VM */
 	double halt_attempted_poll;
 	double preemptions_total;

@@ -459,18 +459,18 @@ static void print_kvm(FILE *out, const struct report *report)
 	}
 
 	heading(out, "=== KVM STATS (avg across %u VM%s) ===", kvm->vms, kvm->vms == 1 ? "" : "s");
-	fprintf(out, "  exits/vcpu       %12.0f\n", kvm->exits / vms);
-	fprintf(out, "  halt/vcpu        %12.0f\n", kvm->halt_exits / vms);
-	fprintf(out, "  halt_wait_ms     %12.1f\n", kvm->halt_wait_ns / vms / 1e6);
+	fprintf(out, "  exits/vcpu       %12.0f\n", kvm->per_vcpu[KVM_EXITS] / vms);
+	fprintf(out, "  halt/vcpu        %12.0f\n", kvm->per_vcpu[KVM_HALT_EXITS] / vms);
+	fprintf(out, "  halt_wait_ms     %12.1f\n", kvm->per_vcpu[KVM_HALT_WAIT_NS] / vms / 1e6);
 	if (kvm->halt_attempted_poll > 0)
 		fprintf(out, "  poll_ok%%         %12.1f\n",
 			100.0 * kvm->halt_successful_poll / kvm->halt_attempted_poll);
 	else
 		fprintf(out, "  poll_ok%%         %12s\n", "-");
-	fprintf(out, "  preempted/vcpu   %12.0f\n", kvm->preemptions / vms);
-	fprintf(out, "  signal/vcpu      %12.0f\n", kvm->signal_exits / vms);
-	if (kvm->hypercalls > 0)
-		fprintf(out, "  hypercalls/vcpu  %12.0f\n", kvm->hypercalls / vms);
+	fprintf(out, "  preempted/vcpu   %12.0f\n", kvm->per_vcpu[KVM_PREEMPTION_REPORTED] / vms);
+	fprintf(out, "  signal/vcpu      %12.0f\n", kvm->per_vcpu[KVM_SIGNAL_EXITS] / vms);
+	if (kvm->per_vcpu[KVM_HYPERCALLS] > 0)
+		fprintf(out, "  hypercalls/vcpu  %12.0f\n", kvm->per_vcpu[KVM_HYPERCALLS] / vms);
 	if (kvm->preemptions_total > 0)
 		fprintf(out, "  %sWARNING: the host preempted vCPUs %.0f times: timings may be unreliable%s\n",
 			use_color ? YELLOW : "", kvm->preemptions_total, use_color ? RESET : "");
