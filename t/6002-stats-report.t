@@ -186,6 +186,10 @@ TERM=xterm NO_COLOR=1 script -qec "ktstr-stats --dir '$fixtures'" /dev/null >"$T
 check 'NO_COLOR terminal output has no colour' sh -c "! grep -q \"$(printf '\033')\" '$T/tty-plain.txt'"
 like "$(cat "$T/tty-plain.txt")" 'GAUNTLET ANALYSIS' 'NO_COLOR terminal output has the report'
 
+# One CPU means no worker threads, and the same report.
+run taskset -c 0 ktstr-stats --dir "$fixtures" --json
+is "$(jq -S -c . "$out")" "$(ours .)" 'report on one CPU matches the threaded one'
+
 # Merging shards gives the numbers of one directory.
 mkdir -p "$T/shard-1" "$T/shard-2"
 cp "$fixtures"/steady-*.ktstr.json "$T/shard-1/"

@@ -11,10 +11,10 @@
 #include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 /* Grow an array of count elements to hold one more.  Zeroes new space. */
 #define GROW(array, count, cap)                                                            \
@@ -225,11 +225,15 @@ static void *pool_worker(void *arg)
 	return NULL;
 }
 
+/* One worker per CPU this process may run on (taskset and cpusets count),
+ * at most MAX_WORKERS and at most one per file. */
 static unsigned worker_count(size_t files)
 {
-	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-	unsigned workers = cpus > 0 ? (unsigned)cpus : 1;
+	cpu_set_t cpus;
+	unsigned workers = 1;
 
+	if (sched_getaffinity(0, sizeof(cpus), &cpus) == 0 && CPU_COUNT(&cpus) > 0)
+		workers = (unsigned)CPU_COUNT(&cpus);
 	if (workers > MAX_WORKERS)
 		workers = MAX_WORKERS;
 	if (workers > files)
