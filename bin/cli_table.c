@@ -1,0 +1,158 @@
+#include "cli_table.h"
+#include "commands.h"
+
+#include "diag.h"
+
+#include <stddef.h>
+#include <string.h>
+
+#define HELP_FLAG { "help", 'h', CLI_NONE, NULL, "print the help and exit" }
+#define END_FLAGS { NULL, 0, CLI_NONE, NULL, NULL }
+
+const char *const cli_shells[] = { "bash", "zsh", "fish", "elvish", "powershell", NULL };
+
+static const char *const accel_modes[] = { "auto", "kvm", "tcg", NULL };
+
+/* test and coverage: the options come before the runner's own arguments. */
+static const struct cli_flag test_flags[] = {
+	{ "kernel", 0, CLI_FILE, NULL, "kernel source directory, version, cache key or image" },
+	HELP_FLAG,
+	END_FLAGS,
+};
+
+static const struct cli_flag kernel_flags[] = {
+	HELP_FLAG,
+	END_FLAGS,
+};
+
+static const struct cli_flag kernel_list_flags[] = {
+	{ "json", 0, CLI_NONE, NULL, "print one JSON object with every metadata field" },
+	HELP_FLAG,
+	END_FLAGS,
+};
+
+static const struct cli_flag kernel_build_flags[] = {
+	{ "source", 0, CLI_DIR, NULL, "build the kernel source tree at this path" },
+	{ "git", 0, CLI_WORD, NULL, "clone this git repository (needs --ref)" },
+	{ "ref", 0, CLI_WORD, NULL, "branch, tag or commit to clone with --git" },
+	{ "force", 0, CLI_NONE, NULL, "rebuild even when the kernel is cached" },
+	{ "clean", 0, CLI_NONE, NULL, "run make mrproper first (with --source)" },
+	HELP_FLAG,
+	END_FLAGS,
+};
+
+static const struct cli_flag kernel_clean_flags[] = {
+	{ "keep", 0, CLI_WORD, NULL, "keep the N newest valid entries" },
+	{ "corrupt-only", 0, CLI_NONE, NULL, "remove only corrupt entries" },
+	{ "force", 0, CLI_NONE, NULL, "do not ask for confirmation" },
+	HELP_FLAG,
+	END_FLAGS,
+};
+
+static const struct cli_node kernel_commands[] = {
+	{ "list", "list cached kernel images, newest first", kernel_list_flags, NULL, CLI_NONE, NULL },
+	{ "build", "download or take a source tree, configure, build and cache a kernel",
+	  kernel_build_flags, NULL, CLI_WORD, NULL },
+	{ "clean", "remove cached kernel images", kernel_clean_flags, NULL, CLI_NONE, NULL },
+	{ NULL, NULL, NULL, NULL, CLI_NONE, NULL },
+};
+
+static const struct cli_flag verifier_flags[] = {
+	{ "scheduler", 0, CLI_WORD, NULL, "scheduler package to build with cargo" },
+	{ "scheduler-bin", 0, CLI_FILE, NULL, "prebuilt scheduler binary" },
+	{ "kernel", 0, CLI_FILE, NULL, "kernel source directory, version, cache key or image" },
+	{ "raw", 0, CLI_NONE, NULL, "print the verifier log without collapsing loops" },
+	{ "all-profiles", 0, CLI_NONE, NULL, "run every valid flag profile" },
+	{ "profiles", 0, CLI_WORD, NULL, "comma-separated flag profiles to run" },
+	HELP_FLAG,
+	END_FLAGS,
+};
+
+/* shell passes everything to ktstr-vm, so these are ktstr-vm's flags. */
+static const struct cli_flag shell_flags[] = {
+	{ "kernel", 0, CLI_FILE, NULL, "kernel source tree, version, cache key or boot image" },
+	{ "allow-image", 0, CLI_NONE, NULL, "accept a boot image file as --kernel" },
+	{ "topology", 0, CLI_WORD, NULL, "NUMA nodes, LLCs, cores per LLC, threads per core" },
+	{ "memory-mb", 0, CLI_WORD, NULL, "guest memory in MiB" },
+	{ "include-files", 'i', CLI_FILE, NULL, "copy a file or directory into the guest" },
+	{ "exec", 0, CLI_WORD, NULL, "run this command in the guest" },
+	{ "dmesg", 0, CLI_NONE, NULL, "copy the kernel console to stderr" },
+	{ "timeout", 0, CLI_WORD, NULL, "stop the VM after this many seconds" },
+	{ "accel", 0, CLI_CHOICE, accel_modes, "auto, kvm or tcg" },
+	{ "append", 0, CLI_WORD, NULL, "add to the kernel command line" },
+	{ "console-log", 0, CLI_FILE, NULL, "write the kernel console to this file" },
+	{ "json", 0, CLI_NONE, NULL, "print a JSON report of the run" },
+	{ "verbose", 'v', CLI_NONE, NULL, "show QEMU's command line and output" },
+	HELP_FLAG,
+	{ "version", 'V', CLI_NONE, NULL, "print the version and exit" },
+	END_FLAGS,
+};
+
+static const struct cli_flag completions_flags[] = {
+	{ "binary", 0, CLI_WORD, NULL, "command name to complete (default cargo or ktstr)" },
+	{ "table", 0, CLI_NONE, NULL, "print the command and flag table instead" },
+	HELP_FLAG,
+	END_FLAGS,
+};
+
+static const struct cli_flag test_stats_flags[] = {
+	{ "dir", 'd', CLI_DIR, NULL, "read the sidecars in this directory" },
+	{ "json", 0, CLI_NONE, NULL, "print the analysis as one JSON object" },
+	HELP_FLAG,
+	END_FLAGS,
+};
+
+static const struct cli_node root_commands[] = {
+	{ "test", "build or find a kernel, then run the tests with cargo nextest",
+	  test_flags, NULL, CLI_NONE, NULL },
+	{ "coverage", "like test, under cargo llvm-cov nextest", test_flags, NULL, CLI_NONE, NULL },
+	{ "kernel", "manage cached kernel images: list, build, clean",
+	  kernel_flags, kernel_commands, CLI_NONE, NULL },
+	{ "verifier", "BPF verifier statistics of a scheduler, per flag profile",
+	  verifier_flags, NULL, CLI_NONE, NULL },
+	{ "shell", "boot a kernel in a VM and open a shell or run a command",
+	  shell_flags, NULL, CLI_NONE, NULL },
+	{ "completions", "print a shell completion script", completions_flags, NULL,
+	  CLI_CHOICE, cli_shells },
+	{ "test-stats", "analyse the sidecar files of test runs", test_stats_flags, NULL,
+	  CLI_NONE, NULL },
+	{ NULL, NULL, NULL, NULL, CLI_NONE, NULL },
+};
+
+static const struct cli_flag root_flags[] = {
+	HELP_FLAG,
+	{ "version", 'V', CLI_NONE, NULL, "print the version and exit" },
+	END_FLAGS,
+};
+
+const struct cli_node cli_root = {
+	"ktstr", "test Linux schedulers in VMs", root_flags, root_commands, CLI_NONE, NULL,
+};
+
+static const struct cli_node *find_node(const struct cli_node *nodes, const char *name)
+{
+	for (; nodes && nodes->name; nodes++) {
+		if (!strcmp(nodes->name, name))
+			return nodes;
+	}
+	return NULL;
+}
+
+int cli_table_check(void)
+{
+	int ret = 0;
+
+	for (const struct command *cmd = commands; cmd->name; cmd++) {
+		if (!cmd->hidden && !find_node(root_commands, cmd->name))
+			ret = err_msg("command '%s' has no entry in the flag table", cmd->name);
+	}
+	for (const struct cli_node *node = root_commands; node->name; node++) {
+		bool found = false;
+
+		for (const struct command *cmd = commands; cmd->name; cmd++)
+			found |= !cmd->hidden && !strcmp(cmd->name, node->name);
+		if (!found)
+			ret = err_msg("the flag table names '%s', which is not a command", node->name);
+	}
+	return ret;
+}
