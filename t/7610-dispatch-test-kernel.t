@@ -1,0 +1,86 @@
+#!/bin/sh
+# cargo ktstr test --kernel: which kernel reaches the tests, through the
+# nextest stand-in (records the environment) and through the real cargo test
+# fallback (a fixture test records it), and the errors for kernels that
+# cannot be resolved.  No VM boots here.
+#
+# test-lib.sh points HOME at the scratch directory; rustup's proxies need
+# the real toolchain directory and the assets their cache directory.
+: "${RUSTUP_HOME:=${HOME:-/root}/.rustup}"
+: "${KTSTR_ASSET_DIR:=${XDG_CACHE_HOME:-${HOME:-/root}/.cache}/ktstr/test-assets}"
+export RUSTUP_HOME KTSTR_ASSET_DIR
+. "${0%/*}/lib/test-lib.sh"
+require_assets
+
+export CARGO_TARGET_DIR=$T/target
+export KTSTR_STANDIN_LOG=$T/log
+mkdir -p "$KTSTR_STANDIN_LOG" "$T/standins"
+ln -s "$KTSTR_SRC/t/fixtures/standins/cargo-nextest" "$T/standins/cargo-nextest"
+cp -r "$KTSTR_SRC/t/fixtures/cargo-tests" "$T/project"
+cd "$T/project" || exit 1
+unset CARGO
+with_nextest=$T/standins:$PATH
+
+env_value() {
+	grep "^$1=" "$KTSTR_STANDIN_LOG/cargo-nextest.env" | cut -d= -f2- | grep . || echo unset
+}
+
+image=$(readlink -f "$KTSTR_ASSET_KERNEL")
+
+# A boot image file is taken as it is.
+PATH=$with_nextest expect_status 0 'image file --kernel runs the tests' \
+	cargo-ktstr ktstr test --kernel "$KTSTR_ASSET_KERNEL" -- --workspace
+is "$(env_value KTSTR_KERNEL)" "$image" 'image file is exported as KTSTR_KERNEL'
+is "$(env_value KTSTR_TEST_KERNEL)" "$image" 'image file is exported as KTSTR_TEST_KERNEL'
+check 'image file run names the kernel' grep -Fqx "cargo ktstr: using kernel $image" "$err"
+
+# A cached kernel: its entry directory and the image in it.
+run ktstr-cache store --image "$KTSTR_ASSET_KERNEL" --config "$KTSTR_ASSET_KCONFIG" --field key
+is "$status" 0 'asset kernel stored in the private cache'
+key=$(cat "$out")
+entry=$KTSTR_CACHE_DIR/$key
+series=$(echo "$KTSTR_ASSET_KVER" | cut -d. -f1-2)
+
+PATH=$with_nextest expect_status 0 'cache key --kernel runs the tests' \
+	cargo-ktstr ktstr test --kernel "$key"
+is "$(env_value KTSTR_KERNEL)" "$entry" 'cache key exports the entry directory'
+is "$(env_value KTSTR_TEST_KERNEL)" "$entry/bzImage" 'cache key exports the image in the entry'
+check 'cache key run names the entry' grep -Fqx "cargo ktstr: using kernel $entry" "$err"
+
+PATH=$with_nextest expect_status 0 'series --kernel runs the tests' \
+	cargo-ktstr ktstr test --kernel="$series"
+is "$(env_value KTSTR_KERNEL)" "$entry" 'series resolves to the cached entry'
+
+# Through real cargo test, into the test process.
+expect_status 0 'fallback with a cached kernel runs cargo test' \
+	env KTSTR_FIXTURE_RECORD="$T/record" cargo-ktstr ktstr test --kernel "$key" -- records
+is "$(cat "$T/record" 2>/dev/null)" "$(printf 'KTSTR_KERNEL=%s\nKTSTR_TEST_KERNEL=%s' "$entry" "$entry/bzImage")" \
+	'cargo test process sees both kernel variables'
+
+# Kernels that cannot be resolved stop before the runner with 125.
+rm -f "$KTSTR_STANDIN_LOG/cargo-nextest.argv"
+PATH=$with_nextest expect_status 125 'uncached version exits 125' cargo-ktstr ktstr test --kernel 6.99.1
+like "$(cat "$err")" "kernel 6\\.99\\.1 is not cached; run 'cargo ktstr kernel build 6\\.99\\.1'" \
+	'uncached version names the kernel build to run'
+one_line_error 'uncached version error is one line'
+
+PATH=$with_nextest expect_status 125 'ktstr test names ktstr kernel build' ktstr test --kernel 6.99.1
+like "$(cat "$err")" "run 'ktstr kernel build 6\\.99\\.1'" 'ktstr test hint uses the ktstr label'
+
+PATH=$with_nextest expect_status 125 'unknown cache key exits 125' cargo-ktstr ktstr test --kernel no-such-key
+like "$(cat "$err")" "no-such-key" 'unknown cache key is named'
+one_line_error 'unknown cache key error is one line'
+
+PATH=$with_nextest expect_status 125 'missing kernel path exits 125' cargo-ktstr ktstr test --kernel ./no-such-tree
+like "$(cat "$err")" "^cargo ktstr: kernel path './no-such-tree' does not exist" 'missing kernel path is named'
+one_line_error 'missing kernel path error is one line'
+
+echo 'not a kernel' >"$T/not-an-image"
+PATH=$with_nextest expect_status 125 'file that is no image exits 125' cargo-ktstr ktstr test --kernel "$T/not-an-image"
+like "$(cat "$err")" "not a boot image" 'file that is no image is named'
+
+mkdir "$T/not-a-tree"
+PATH=$with_nextest expect_status 125 'directory that is no tree exits 125' cargo-ktstr ktstr test --kernel "$T/not-a-tree"
+like "$(cat "$err")" "'$T/not-a-tree' is not a kernel source tree" 'directory that is no tree is named'
+check 'unresolved kernels run no runner' test ! -e "$KTSTR_STANDIN_LOG/cargo-nextest.argv"
+done_testing
