@@ -26,10 +26,11 @@
 #define CACHE_CONFIG "config"
 #define CACHE_LOCK_DIR ".locks"
 #define CACHE_TEMP_PREFIX ".tmp-"
-/* Longest key: room for ".tmp-", "-<pid>" and ".lock" within NAME_MAX. */
+/* Maximum key length: it leaves room for ".tmp-", "-<pid>" and ".lock"
+ * within NAME_MAX. */
 #define CACHE_KEY_MAX 200
 
-/* Why an entry is corrupt; cache_error_name() gives the --json error_kind. */
+/* Reasons for a corrupt entry; cache_error_name() gives the --json error_kind. */
 enum cache_error {
 	CACHE_OK,
 	CACHE_MISSING,       /* metadata.json does not exist */
@@ -97,8 +98,8 @@ jv cache_meta_build(const struct kdesc *desc, const char *image_name, bool has_v
 		    bool vmlinux_stripped, bool has_config);
 
 void cache_entry_release(struct cache_entry *entry);
-/* Read <root>/<key> into entry.  Returns 0 when it is valid; 1 when it is
- * corrupt (entry->error and error_text say why). */
+/* Read <root>/<key> into entry.  Returns 0 when it is valid, or 1 when it is
+ * corrupt, with the reason in entry->error and entry->error_text. */
 int cache_entry_load(const char *root, const char *key, struct cache_entry *entry);
 /* <path>/vmlinux or <path>/config when the entry has one, else NULL.  Malloc'd. */
 char *cache_entry_vmlinux(const struct cache_entry *entry);
@@ -123,12 +124,13 @@ void cache_list_take(struct cache_list *list, size_t index, struct cache_entry *
 /* CRC-32 of share/ktstr.kconfig (malloc'd), or NULL when it is missing. */
 char *cache_kconfig_hash(void);
 
-/* Resolve id to a valid entry: an exact key; else, for tarball and image
- * entries, an exact version; else, for a major.minor series such as 6.12,
- * its newest release.  Among several matches an entry built with the
- * current kconfig fragment wins over a stale one, then the newest.
- * Returns 0 with *entry filled, 1 when nothing matches (a corrupt entry
- * named by key is returned with entry->error set), -1 after a message. */
+/* Resolve id to a valid entry, trying in turn: the entry whose key is id;
+ * when id is a major.minor series such as 6.12, the tarball or image entry
+ * of its highest release; the tarball and image entries whose version is id.
+ * Among several matches an entry built with the current kconfig fragment
+ * wins over a stale one, then the newest.
+ * Returns 0 with *entry filled, or 1 when nothing matches.  A corrupt entry
+ * whose key is id comes back with entry->error set.  -1 after a message. */
 int cache_find(const char *root, const char *id, struct cache_entry *entry);
 /* The newest valid entry, with sched_ext only those whose stored config has
  * CONFIG_SCHED_CLASS_EXT=y; current-kconfig entries win over stale ones.
@@ -143,11 +145,11 @@ int cache_lock_entry(const char *root, const char *key, enum lock_mode mode, int
 #define CACHE_HOLD_FAILED (-2)
 /* Take a shared lock on the cache entry that contains image_path, so that
  * 'ktstr-cache clean' and a replacing store leave it alone while a VM boots
- * it.  Returns the lock fd; CACHE_NOT_HELD when the image is not inside a
- * cache entry (nothing to hold, nothing printed, also when the lock file
- * cannot be created on a read-only cache); CACHE_HOLD_FAILED after a
- * message when the entry is locked by a writer for longer than 10 s or
- * disappeared meanwhile.  Release with cache_release_image(). */
+ * it.  Release it with cache_release_image().
+ * Returns the lock fd.  Returns CACHE_NOT_HELD, printing nothing, when the
+ * image is not inside a cache entry or the cache is read-only.  Returns
+ * CACHE_HOLD_FAILED after a message when a writer kept the entry locked for
+ * 10 s or the entry disappeared while waiting. */
 int cache_hold_image(const char *image_path);
 void cache_release_image(int fd);
 

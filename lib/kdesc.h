@@ -69,10 +69,10 @@ void kdesc_release(struct kdesc *desc);
 const char *kdesc_source_name(enum kdesc_source type);
 int kdesc_source_parse(const char *name, enum kdesc_source *out);
 
-/* Fill desc from a JSON object (borrowed).  Types, the schema version, the
- * source type, hash and time formats are checked; which fields must be set
- * depends on the step, so nothing else is required.  On failure return -1
- * and a static description of the cause in *why. */
+/* Fill desc from a JSON object (borrowed), checking types, the schema
+ * version, the source type, and the hash and time formats.  No field other
+ * than schema_version and source is required, because that depends on the
+ * step.  On failure return -1 with a static cause in *why. */
 int kdesc_from_json(struct kdesc *desc, jv obj, const char **why);
 /* The descriptor as a JSON object: the fields read, with known ones updated. */
 jv kdesc_to_json(const struct kdesc *desc);

@@ -86,7 +86,7 @@ static bool confirm(const struct cache_list *list, const bool *doomed, size_t co
 	return (answer[0] == 'y' || answer[0] == 'Y') && (answer[1] == '\n' || answer[1] == '\0');
 }
 
-/* Remove one entry.  Returns 0, 1 when a reader holds it, or -1 (errno). */
+/* Remove one entry.  Returns 0, 1 when a reader has it locked, or -1 (errno). */
 static int remove_entry(const char *root, const struct cache_entry *entry)
 {
 	char *doomed = xasprintf("%s/%s%s-%ld", root, CACHE_TEMP_PREFIX, entry->key, (long)getpid());

@@ -33,7 +33,7 @@ struct list_widths {
 	int version;
 };
 
-/* Which markers appeared, for the legends. */
+/* Markers printed in the table, so that their legends follow it. */
 struct list_marks {
 	bool untracked;
 	bool stale_kconfig;

@@ -67,7 +67,7 @@ struct store_opts {
 	bool force;
 };
 
-/* What ended up in the temporary entry directory. */
+/* Optional files written to the temporary entry directory. */
 struct stored_files {
 	bool has_vmlinux;
 	bool vmlinux_stripped;
@@ -96,7 +96,7 @@ static int copy_synced(const char *src, const char *dst)
 	return 0;
 }
 
-/* Test hook: KTSTR_CACHE_TEST_PAUSE_MS holds a store after the image copy,
+/* Test hook: KTSTR_CACHE_TEST_PAUSE_MS pauses a store after the image copy,
  * so that a test can kill it at a known point.  Not for normal use. */
 static void test_pause(void)
 {
