@@ -186,6 +186,17 @@ TERM=xterm NO_COLOR=1 script -qec "ktstr-stats --dir '$fixtures'" /dev/null >"$T
 check 'NO_COLOR terminal output has no colour' sh -c "! grep -q \"$(printf '\033')\" '$T/tty-plain.txt'"
 like "$(cat "$T/tty-plain.txt")" 'GAUNTLET ANALYSIS' 'NO_COLOR terminal output has the report'
 
+# Long lists are cut in the text but complete in JSON.
+mkdir -p "$T/many"
+for i in $(seq 1 25); do
+	cp "$fixtures"/steady-1n2l2c1t-llc+steal-*.ktstr.json "$T/many/failed-$i.ktstr.json"
+done
+run ktstr-stats --dir "$T/many"
+is "$(grep -c '^  fail ' "$out")" 20 'text lists 20 failed runs'
+like "$(cat "$out")" '\.\.\. and 5 more \(--json lists every failed run\)' 'text counts the failed runs left out'
+run ktstr-stats --dir "$T/many" --json
+is "$(jq '.gauntlet.failed_runs | length' "$out")" 25 'JSON lists every failed run'
+
 # One CPU means no worker threads, and the same report.
 run taskset -c 0 ktstr-stats --dir "$fixtures" --json
 is "$(jq -S -c . "$out")" "$(ours .)" 'report on one CPU matches the threaded one'

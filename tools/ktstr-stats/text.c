@@ -8,8 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The text tables print at most this many failed runs; --json lists all. */
+/* The text lists at most this many failed runs and outliers; --json lists all. */
 #define FAILED_RUNS_SHOWN 20
+#define OUTLIERS_SHOWN 20
 
 #define BOLD "\033[1m"
 #define RED "\033[31m"
@@ -290,7 +291,7 @@ static void print_outliers(FILE *out, const struct report *report)
 		return;
 	}
 	table_init(&table, "llrrrl", headers);
-	for (size_t i = 0; i < report->nr_outliers; i++) {
+	for (size_t i = 0; i < report->nr_outliers && i < OUTLIERS_SHOWN; i++) {
 		const struct outlier *outlier = &report->outliers[i];
 		const struct run_row *row = &report->rows[outlier->row];
 
@@ -302,6 +303,8 @@ static void print_outliers(FILE *out, const struct report *report)
 		table_cell(&table, NULL, "%s", report_path(report, outlier->row));
 	}
 	table_print(out, &table, 2, false);
+	if (report->nr_outliers > OUTLIERS_SHOWN)
+		fprintf(out, "  ... and %zu more (--json lists every outlier)\n", report->nr_outliers - OUTLIERS_SHOWN);
 }
 
 static void stimulus_cells(struct table *table, const char *name, const struct stimulus_row *row,
