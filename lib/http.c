@@ -337,9 +337,13 @@ static void finish_attempt(struct http_stream *stream, CURLcode code)
 	stream->retries_used++;
 	if (stream->opts.bar)
 		progress_clear(stream->opts.bar);
-	warn_msg("download '%s' interrupted at byte %" PRIu64 ": %s; retry %u of %u in %.1f s",
-		 stream->url, stream->offset + stream->received, cause, stream->retries_used,
-		 stream->opts.retries, wait_ms / 1000.0);
+	if (stream->offset + stream->received)
+		warn_msg("download '%s' interrupted at byte %" PRIu64 ": %s; retry %u of %u in %.1f s",
+			 stream->url, stream->offset + stream->received, cause, stream->retries_used,
+			 stream->opts.retries, wait_ms / 1000.0);
+	else
+		warn_msg("download '%s' failed: %s; retry %u of %u in %.1f s", stream->url, cause,
+			 stream->retries_used, stream->opts.retries, wait_ms / 1000.0);
 	pause_ms(stream, wait_ms);
 	if (cancelled(stream)) {
 		set_error(stream, 0, "interrupted");

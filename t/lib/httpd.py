@@ -5,7 +5,7 @@ It binds a free port and prints it on stdout (and into --port-file), then
 serves GET and HEAD with single byte ranges ("bytes=N-" and "bytes=N-M").
 Rules make chosen paths misbehave the way real servers do:
 
-  --rule PATH=404            answer 404 Not Found
+  --rule PATH=404            answer with that status (any 4xx or 5xx code)
   --rule PATH=stall:N        send the headers and N bytes, then nothing
   --rule PATH=truncate:N     announce the full length, send N bytes, close
   --rule PATH=norange        ignore Range headers and send the whole file
@@ -39,7 +39,8 @@ class Rule:
             parts = parts[2:]
         else:
             parts = parts[1:]
-        if self.kind not in ("404", "stall", "truncate", "norange", "html"):
+        if not (self.kind.isdigit() and 400 <= int(self.kind) <= 599) and \
+                self.kind not in ("stall", "truncate", "norange", "html"):
             raise ValueError(f"unknown rule '{text}'")
         if parts:
             self.remaining = int(parts[0])
@@ -93,8 +94,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         rule = self.server.rules.get(path)
         if rule and not rule.take(self.server.lock):
             rule = None
-        if rule and rule.kind == "404":
-            self.send_plain(404, "not found\n")
+        if rule and rule.kind.isdigit():
+            self.send_plain(int(rule.kind), f"status {rule.kind}\n")
             return
         if rule and rule.kind == "html":
             page = "<html><body>maintenance</body></html>\n"

@@ -128,6 +128,15 @@ static int load_releases(const struct fetch_opts *opts, struct release_list *lis
 	}
 	int ret = parse_releases(text, len, list, latest, &why, &json_msg);
 	if (ret != 0 && !quiet) {
+		/* libjq quotes the whole document after the position; keep the
+		 * position only, on one line. */
+		char *quoted = json_msg ? strstr(json_msg, " (while parsing") : NULL;
+		if (quoted)
+			*quoted = '\0';
+		for (char *p = json_msg; p && *p; p++) {
+			if (*p == '\n' || *p == '\r')
+				*p = ' ';
+		}
 		if (json_msg)
 			err_msg("invalid releases.json '%s': %s: %s", url, why, json_msg);
 		else
@@ -272,7 +281,7 @@ static int resolve_latest(const struct fetch_opts *opts, char *out)
 	struct release_list list = { NULL, 0 };
 	char latest[32];
 
-	info_msg("looking up the latest stable kernel in '%s'", fetch_releases_url());
+	debug_msg("looking up the latest stable kernel in '%s'", fetch_releases_url());
 	if (releases_load(opts, &list, latest) != 0)
 		return -1;
 	release_list_release(&list);
