@@ -22,6 +22,11 @@ case ":$PATH:" in
 esac
 export KTSTR_SRC KTSTR_BUILD PATH
 
+# The test assets live outside the scratch HOME, so fix their directory
+# before HOME changes; otherwise every test would fetch them again.
+KTSTR_ASSET_DIR=${KTSTR_ASSET_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/ktstr/test-assets}
+export KTSTR_ASSET_DIR
+
 T=$(mktemp -d "${TMPDIR:-/tmp}/ktstr-test.$test_name.XXXXXX")
 export KTSTR_CACHE_DIR=$T/cache
 export KTSTR_SIDECAR_DIR=$T/sidecars
