@@ -40,6 +40,9 @@ static void print_usage(FILE *out)
 		if (!cmd->hidden)
 			fprintf(out, "  %-12s %s\n", cmd->name, cmd->summary);
 	}
+	fprintf(out, "\nOptions:\n"
+		     "  -h, --help     print this help and exit\n"
+		     "  -V, --version  print the version and exit\n");
 	fprintf(out, "\nRun '%s COMMAND --help' for the options of a command.\n", dispatch_label);
 }
 
