@@ -605,6 +605,8 @@ int scenario_run(const struct guest_config *config)
 	int status;
 
 	memset(&run, 0, sizeof(run));
+	/* The host times the boot up to the first record. */
+	guest_send("scenario-start", "{}", 2);
 	if (parse_config(&run, config) != 0)
 		status = SCENARIO_SETUP_FAILED;
 	else

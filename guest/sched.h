@@ -41,6 +41,8 @@ struct sched_run {
 	char *exit_kind;             /* not-enabled, exited, stall, error, disabled */
 	char *exit_reason;           /* the kernel's reason, or how the process ended */
 	char *exit_message;          /* the kernel's message of an error exit */
+	bool stopping;               /* sched_stop() asked it to stop */
+	char *stop_reason;           /* the kernel's reason when it stopped as asked */
 	struct strvec kernel_log;    /* kernel messages that mention sched_ext */
 };
 

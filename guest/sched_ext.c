@@ -76,12 +76,13 @@ static void take_kmsg_record(struct sched_run *run, const char *record)
 
 	/* sched_ext: BPF scheduler "NAME" disabled (REASON) */
 	const char *disabled = strstr(line, "\" disabled (");
-	if (disabled && !run->exit_reason) {
+	char **slot = run->stopping && !run->failed ? &run->stop_reason : &run->exit_reason;
+	if (disabled && !*slot) {
 		const char *reason = disabled + strlen("\" disabled (");
 		size_t reason_len = strlen(reason);
 		if (reason_len && reason[reason_len - 1] == ')')
 			reason_len--;
-		run->exit_reason = xstrndup(reason, reason_len);
+		*slot = xstrndup(reason, reason_len);
 	} else if (run->exit_reason && !run->exit_message && run->ops) {
 		/* sched_ext: NAME: MESSAGE, right after an error disable */
 		char *prefix = xasprintf("sched_ext: %s: ", run->ops);
@@ -295,6 +296,7 @@ void sched_stop(struct sched_run *run)
 		free(run->state_after);
 		run->state_after = sched_state();
 	}
+	run->stopping = true;
 	if (!run->exited) {
 		uint64_t deadline = work_now_ns() + STOP_GRACE_MS * 1000000ull;
 		kill(run->pid, SIGINT);
@@ -366,6 +368,7 @@ void sched_to_json(const struct sched_run *run, uint64_t scenario_start_ns, stru
 	json_out_kv_string(out, "exit_kind", run->exit_kind);
 	json_out_kv_string(out, "exit_reason", run->exit_reason);
 	json_out_kv_string(out, "exit_message", run->exit_message);
+	json_out_kv_string(out, "stop_reason", run->stop_reason);
 	json_out_key(out, "exit_status");
 	if (run->exited)
 		json_out_int(out, run->exit_status);
@@ -391,5 +394,6 @@ void sched_release(struct sched_run *run)
 	free(run->exit_kind);
 	free(run->exit_reason);
 	free(run->exit_message);
+	free(run->stop_reason);
 	strvec_release(&run->kernel_log);
 }

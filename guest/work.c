@@ -466,10 +466,13 @@ __attribute__((noreturn)) static void run_worker(struct worker *w)
 	while (!__atomic_load_n(&w->shared->go, __ATOMIC_ACQUIRE))
 		futex(&w->shared->go, FUTEX_WAIT, 0, &poll);
 
+	/* Every worker is runnable from the common start on, so a worker that
+	 * gets its first turn late has waited that long: its run and its first
+	 * gap count from there. */
 	__atomic_store_n(&slot->state, WORKER_RUNNING, __ATOMIC_RELEASE);
-	slot->start_ns = work_now_ns();
+	slot->start_ns = w->shared->start_ns;
 	slot->last_ns = slot->start_ns;
-	w->phase_start_ns = slot->start_ns;
+	w->phase_start_ns = work_now_ns();
 	while (!run_over(w)) {
 		work_step(w);
 		mark_progress(w);
@@ -621,10 +624,15 @@ void work_stop(struct work_shared *shared)
 
 		if (slot->reaped || slot->pid <= 0)
 			continue;
-		if (state == WORKER_RUNNING) {
-			/* It never reached its end: what it has been through so far is
-			 * its result, including the time since its last mark. */
-			uint64_t last = __atomic_load_n(&slot->last_ns, __ATOMIC_RELAXED);
+		/* A worker released but never run since has been runnable from the
+		 * start; one that never reached its end has its result so far,
+		 * including the time since its last mark. */
+		bool released = shared->start_ns && state == WORKER_READY;
+		if (state == WORKER_RUNNING || released) {
+			uint64_t last = released ? shared->start_ns :
+				__atomic_load_n(&slot->last_ns, __ATOMIC_RELAXED);
+			if (released)
+				slot->start_ns = shared->start_ns;
 			work_read_proc(slot->pid, slot);
 			if (last && now > last && now - last > slot->max_gap_ns) {
 				slot->max_gap_ns = now - last;
