@@ -45,4 +45,12 @@ void scenario_write_config(const struct scenario_opts *opts, FILE *config);
 /* Write the sidecar, print the summary, and return the run's exit status. */
 int scenario_report(const struct scenario_opts *opts, const struct vm_result *result);
 
+/* With --json, scenario_report() prints the sidecar document on stdout in
+ * place of its path; main.c then prints no report of its own. */
+void scenario_set_json(struct scenario_opts *opts, bool json);
+/* Seconds a validated scenario run needs beyond booting (the workers' run,
+ * the scheduler's start and the guest's own time limits), for the default
+ * --timeout. */
+unsigned scenario_run_seconds(const struct scenario_opts *opts);
+
 #endif
