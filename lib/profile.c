@@ -168,6 +168,11 @@ int profile_flags_parse(const char *text, size_t len, struct profile_flags *flag
 
 	jv doc = json_parse(text, len, NULL, &parse_error);
 	if (!jv_is_valid(doc)) {
+		/* libjq appends the whole input ("while parsing '...'"), which can
+		 * span lines; the position is enough. */
+		char *quote = strstr(parse_error, " (while parsing");
+		if (quote)
+			*quote = '\0';
 		*error = xasprintf("not JSON: %s", parse_error);
 		goto free_doc;
 	}
