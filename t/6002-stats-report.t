@@ -163,6 +163,14 @@ like "$(cat "$T/report.txt")" 'steady +gap_ms +2400 +120 +\+[0-9.]+ +.*llc\+stea
 like "$(cat "$T/report.txt")" 'cpuset_change +2 +1 +1 ' 'stimulus row counts outcomes'
 unlike "$(cat "$T/report.txt")" ' +$' 'no line ends in spaces'
 
+# Without a flagged program the flag column is empty, and so are line ends.
+mkdir -p "$T/small"
+jq '.verifier_stats |= map(.verified_insns = 100)' "$fixtures"/steady-1n1l2c1t-default-*-1.ktstr.json \
+	>"$T/small/small.ktstr.json"
+run ktstr-stats --dir "$T/small"
+like "$(cat "$out")" 'BPF VERIFIER STATS' 'small program report has a verifier section'
+unlike "$(cat "$out")" ' +$' 'no line ends in spaces without flags'
+
 # Every table row is as wide as its header, so the columns line up.
 for title in 'By scenario:' 'By flag profile:' 'By topology:' 'By scheduler:' 'By work type:'; do
 	widths=$(awk -v title="$title" '$0 == title { on = 1; next } on && /^$/ { exit }

@@ -102,13 +102,16 @@ static void table_print(FILE *out, struct table *table, int indent, bool rule)
 		free(line);
 
 		if (r == 0 && rule) {
-			fprintf(out, "%*s", indent, "");
+			row = open_memstream(&line, &len);
+			fprintf(row, "%*s", indent, "");
 			for (size_t c = 0; c < table->nr_cols; c++) {
-				fputs(c > 0 ? "  " : "", out);
+				fputs(c > 0 ? "  " : "", row);
 				for (size_t k = 0; k < widths[c]; k++)
-					fputc('-', out);
+					fputc('-', row);
 			}
-			fputc('\n', out);
+			fclose(row);
+			put_line(out, line, len);
+			free(line);
 		}
 	}
 	free(widths);
