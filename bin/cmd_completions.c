@@ -436,7 +436,8 @@ static void print_zsh(struct gen *g)
 {
 	FILE *out = g->out;
 	const char *id = g->ident;
-	/* cargo's own zsh completion calls _cargo-<subcommand> for plugins. */
+	/* cargo's zsh completion (src/etc/_cargo in the cargo repository) calls
+	 * _cargo-<command> for a command it does not know, such as ktstr. */
 	char *func = g->cargo ? xstrdup("_cargo-ktstr") : xasprintf("_%s", g->binary);
 	const char *command = g->cargo ? "cargo-ktstr" : g->binary;
 
