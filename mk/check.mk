@@ -35,3 +35,9 @@ check-slow: deps-check
 	@$(MAKE) --no-print-directory test-build
 	@$(MAKE) --no-print-directory assets
 	$(TEST_ENV) prove --timer $(SLOW_TESTS)
+
+# The README's main job: a real kernel, a real scheduler, a checked scenario, a sidecar.
+.PHONY: demo
+demo: deps-check
+	@$(MAKE) --no-print-directory all
+	KTSTR_BUILD=$(O) scripts/demo
