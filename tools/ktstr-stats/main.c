@@ -147,6 +147,8 @@ int main(int argc, char **argv)
 		free(dir);
 	}
 
+	/* NOTE: runs are not matched by run_id, so a sidecar copied into two of
+	 * the merged directories counts twice. */
 	for (size_t i = 0; i < dirs.len; i++) {
 		if (seen_before(&real_dirs, dirs.items[i])) {
 			warn_msg("directory '%s' given twice: reading it once", dirs.items[i]);
