@@ -89,7 +89,8 @@ int kbuild_make(const struct kbuild *build, const char *target)
 		strvec_pushf(&argv, "-j%u", build->jobs);
 	for (size_t i = 0; build->vars && build->vars[i]; i++)
 		strvec_push(&argv, build->vars[i]);
-	strvec_push(&argv, target);
+	if (target)
+		strvec_push(&argv, target);
 
 	fprintf(log, "$");
 	for (size_t i = 0; i < argv.len; i++)
@@ -119,7 +120,7 @@ int kbuild_make(const struct kbuild *build, const char *target)
 	if (relayed != 0)
 		status = -1;
 	else if (status > 0)
-		fprintf(log, "make %s: exit status %d\n", target, status);
+		fprintf(log, "make %s: exit status %d\n", target ? target : "", status);
 
 close_stdin:
 	if (child.stdin_fd >= 0)

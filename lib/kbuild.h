@@ -18,7 +18,7 @@ struct kbuild {
 	struct progress *bar;     /* optional: shows make's latest line */
 };
 
-/* Run make with one target.  Returns make's status (0 on success), or -1
+/* Run make with one target, or the default one when target is NULL.  Returns make's status (0 on success), or -1
  * after a message when make could not be started or the log not written. */
 int kbuild_make(const struct kbuild *build, const char *target);
 
