@@ -1,0 +1,55 @@
+#!/bin/sh
+# cargo ktstr test on the example crate examples/scheduler-tests: its tests
+# boot the Debian sched_ext kernel under ktstr-vm (3 boots in all), through
+# the real cargo test fallback, and the run fails when a scenario fails.
+#
+# test-lib.sh points HOME at the scratch directory; rustup's proxies need
+# the real toolchain directory, so keep it.
+: "${RUSTUP_HOME:=${HOME:-/root}/.rustup}"
+export RUSTUP_HOME
+. "${0%/*}/lib/test-lib.sh"
+require_assets
+
+export CARGO_TARGET_DIR=$T/target
+export KTSTR_SCHEDULER_DIR=$KTSTR_ASSET_SCX_BIN
+export KTSTR_ASSET_FIXTURE
+cp -r "$KTSTR_SRC/examples/scheduler-tests" "$T/crate"
+cd "$T/crate" || exit 1
+unset CARGO
+
+image=$(readlink -f "$KTSTR_ASSET_KERNEL")
+
+# sidecar_of SCENARIO: the one sidecar file of a scenario in KTSTR_SIDECAR_DIR.
+sidecar_of() {
+	ls "$KTSTR_SIDECAR_DIR"/"$1"-*.ktstr.json 2>/dev/null
+}
+
+expect_status 0 'example tests pass on the asset kernel' \
+	cargo-ktstr ktstr test --kernel "$KTSTR_ASSET_KERNEL"
+like "$(cat "$err")" 'cargo ktstr: running tests' 'example run prints the status line'
+like "$(cat "$out")" 'test kernel_scheduler_baseline \.\.\. ok' 'baseline scenario passed'
+like "$(cat "$out")" 'test scx_simple_runs_steady_workload \.\.\. ok' 'scx_simple scenario passed'
+like "$(cat "$out")" 'test stalling_scheduler_fails \.\.\. ignored' 'failing example is ignored by default'
+like "$(cat "$out")" 'test json::tests::parses_a_sidecar_shape \.\.\. ok' 'sidecar reader unit tests ran'
+
+baseline=$(sidecar_of steady-1n1l1c1t)
+simple=$(sidecar_of steady-1n1l2c1t)
+is "$(jq -r '.scheduler + " " + (.passed | tostring)' "$baseline" 2>&1)" 'eevdf true' \
+	'baseline sidecar records a kernel scheduler pass'
+is "$(jq -r '.scheduler + " " + (.passed | tostring)' "$simple" 2>&1)" 'simple true' \
+	'scx_simple sidecar records a pass'
+is "$(jq -r .kernel_image "$simple" 2>&1)" "$image" 'tests booted the --kernel image'
+
+# The failing example, on the same kernel from the cache.
+run ktstr-cache store --image "$KTSTR_ASSET_KERNEL" --config "$KTSTR_ASSET_KCONFIG" --field key
+key=$(cat "$out")
+rm -rf "$KTSTR_SIDECAR_DIR"
+expect_status 101 'failing scenario makes cargo ktstr test exit non-zero' \
+	cargo-ktstr ktstr test --kernel "$key" -- --features expect-fail --test scenarios stalling
+like "$(cat "$out")" 'test stalling_scheduler_fails \.\.\. FAILED' 'failing example is reported'
+like "$(cat "$out" "$err")" 'outcome scheduler-failed' 'failure names the outcome'
+like "$(cat "$out" "$err")" 'failed check: .*runnable task stall' 'failure quotes the stall'
+stall=$(sidecar_of custom-1n1l1c1t)
+is "$(jq -r .outcome "$stall" 2>&1)" scheduler-failed 'stall sidecar records the failure'
+is "$(jq -r .kernel_image "$stall" 2>&1)" "$KTSTR_CACHE_DIR/$key/bzImage" 'tests booted the cached kernel'
+done_testing
