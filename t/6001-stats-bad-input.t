@@ -58,6 +58,24 @@ is "$(reason_of unreadable.ktstr.json)" unreadable 'file without read permission
 like "$(warning_of unreadable.ktstr.json)" 'Permission denied' 'unreadable warning names the cause'
 unlike "$(cat "$err")" 'while parsing' 'warnings do not quote the file contents'
 
+# The report never reads some large values (the scheduler log, per-worker
+# statistics), but a syntax error inside them still rejects the file.
+mkdir -p "$T/inner"
+jq '.scheduler_log = "a } \" ] { \\ \u00e9" | .scenario = {"steps": [{"op": "x"}]}' "$good" \
+	>"$T/inner/tricky-strings.ktstr.json"
+sed 's/"cgroups": \[/"cgroups": [1,,/' "$good" >"$T/inner/bad-cgroups.ktstr.json"
+jq '.scenario = "SCENARIO"' "$good" | sed 's/"SCENARIO"/{"a": nope}/' >"$T/inner/bad-scenario.ktstr.json"
+jq '.scheduler_log = "LOG"' "$good" | sed 's/"LOG"/"bad \\q escape"/' >"$T/inner/bad-escape.ktstr.json"
+jq '.kargs = ["KARG"]' "$good" | sed 's/"KARG"/1 2/' >"$T/inner/bad-separator.ktstr.json"
+run ktstr-stats --dir "$T/inner" --json
+is "$(jq -r '.files.read' "$out")" 1 'valid file with tricky strings is read'
+is "$(jq -c '[.skipped_files[] | .reason] | unique' "$out")" '["malformed"]' \
+	'errors inside unread values are malformed'
+is "$(jq -r '.files.skipped' "$out")" 4 'every file with an inner error is skipped'
+for name in bad-cgroups bad-scenario bad-escape bad-separator; do
+	check "$name is rejected by jq too" sh -c "! jq . '$T/inner/$name.ktstr.json' >/dev/null 2>&1"
+done
+
 # The text report counts the unread files too.
 run without_dac_override ktstr-stats --dir "$dir"
 is "$status" 0 'text report exits 0'

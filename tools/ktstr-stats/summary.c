@@ -1,10 +1,13 @@
 /* Parsing one sidecar and extracting what the report needs from it. */
 #include "summary.h"
 
+#include "fsutil.h"
 #include "json.h"
+#include "prune.h"
 #include "sidecar.h"
 #include "xalloc.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -319,14 +322,39 @@ static void skip(struct run_summary *summary, enum skip_reason reason, char *mes
 	summary->message = message;
 }
 
+/* Parse text, pruned first when it has the shape of a sidecar.  The pruned
+ * copy never fails where the original parses, but in case it does, the
+ * original decides. */
+static jv parse_sidecar(const char *text, size_t len, enum json_error *error, char **why)
+{
+	size_t pruned_len;
+	char *pruned = prune_sidecar(text, len, &pruned_len);
+
+	if (pruned) {
+		jv doc = json_parse(pruned, pruned_len, error, NULL);
+		free(pruned);
+		if (jv_is_valid(doc))
+			return doc;
+		jv_free(doc);
+	}
+	return json_parse(text, len, error, why);
+}
+
 void summary_read(const char *path, struct run_summary *summary)
 {
 	enum json_error error;
 	char *why = NULL;
 	const char *cause;
+	size_t len;
 
 	*summary = (struct run_summary){ .outcome = OUTCOME_PASS };
-	jv doc = json_read_file(path, &error, &why);
+	char *text = fs_read_file(path, &len);
+	if (!text) {
+		skip(summary, SKIP_UNREADABLE, xasprintf("cannot read it: %s", strerror(errno)));
+		return;
+	}
+	jv doc = parse_sidecar(text, len, &error, &why);
+	free(text);
 	switch (error) {
 	case JSON_OK:
 		break;
