@@ -1,8 +1,9 @@
 /* ktstr-stats: the analysis of a set of sidecar files, shared by its parts.
  *
- * summary.c parses one sidecar into a plain struct run_summary, on worker
- * threads, and load.c folds the summaries into struct report in file order.
- * At most a ring of summaries is alive at a time.  What is kept per run is a
+ * summary.c parses one sidecar into a plain struct run_summary on a worker
+ * thread, after prune.c has cut out the values the report never reads.
+ * load.c folds the summaries into struct report in file order, and at most
+ * a ring of summaries is alive at a time.  What is kept per run is a
  * fixed-size struct run_row (metric values, group ids, outcome) plus its
  * path, and for a failed run its first failure.  Everything else is a
  * per-group aggregate.  analyze.c computes medians and outliers from the
