@@ -366,6 +366,18 @@ static void print_bash(struct gen *g)
 
 	if (g->cargo) {
 		fprintf(out,
+			"# bash-completion loads cargo's completion on first use; load it now so\n"
+			"# that it can be kept.  The guard stops a loop when this script is the\n"
+			"# file the loader finds for cargo.\n"
+			"if ! complete -p cargo >/dev/null 2>&1 && [[ -z ${_ktstr_loading-} ]]; then\n"
+			"\t_ktstr_loading=1\n"
+			"\tif declare -F _comp_load >/dev/null; then\n"
+			"\t\t_comp_load cargo >/dev/null 2>&1\n"
+			"\telif declare -F __load_completion >/dev/null; then\n"
+			"\t\t__load_completion cargo >/dev/null 2>&1\n"
+			"\tfi\n"
+			"\tunset _ktstr_loading\n"
+			"fi\n"
 			"# Keep the completion function cargo had, unless it is this one\n"
 			"# (the script was loaded twice).\n"
 			"if _ktstr_spec=$(complete -p cargo 2>/dev/null) && [[ $_ktstr_spec == *' -F '* ]]; then\n"

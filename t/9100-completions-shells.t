@@ -61,6 +61,18 @@ cat "$T/both.bash" "$T/cargo.bash" >"$T/twice.bash"
 is "$(bash_complete "$T/twice.bash" cargo bu)" 'build-from-prior' \
 	'bash: loading the script twice keeps the prior completion'
 
+# A cargo completion that bash-completion would load on demand is loaded
+# first, so that the script can keep it.
+mkdir -p "$T/bc/completions"
+cp "$T/prior.bash" "$T/bc/completions/cargo"
+export BASH_COMPLETION_USER_DIR="$T/bc"
+is "$(bash_complete "$T/cargo.bash" cargo bu)" 'build-from-prior' \
+	'bash: an on-demand cargo completion is kept'
+cp "$T/cargo.bash" "$T/bc/completions/cargo"
+is "$(bash_complete "$T/cargo.bash" cargo ktstr ker)" 'kernel' \
+	'bash: script as the cargo file does not loop'
+unset BASH_COMPLETION_USER_DIR
+
 run ktstr completions bash
 cp "$out" "$T/ktstr.bash"
 like "$(cat "$T/ktstr.bash")" 'complete -F _ktstr_ktstr .ktstr.' 'ktstr completes ktstr by default'
