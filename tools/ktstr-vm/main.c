@@ -423,9 +423,13 @@ int main(int argc, char **argv)
 		info_msg("using %s: %s", !strcmp(launch.accel, "kvm") ? "KVM" : "TCG", accel_why);
 
 	vm_signals_install();
-	sock_dir = xstrdup("/tmp/ktstr-vm.XXXXXX");
+	/* Socket paths must fit in sun_path (108 bytes): a long TMPDIR is skipped. */
+	const char *tmp = getenv("TMPDIR");
+	if (!tmp || !*tmp || strlen(tmp) > 64)
+		tmp = "/tmp";
+	sock_dir = xasprintf("%s/ktstr-vm.XXXXXX", tmp);
 	if (!mkdtemp(sock_dir))
-		die_status(VM_EXIT_FAILED, "cannot create a directory in /tmp: %s", strerror(errno));
+		die_status(VM_EXIT_FAILED, "cannot create a directory in '%s': %s", tmp, strerror(errno));
 	atexit(remove_sock_dir);
 
 	/* The config names the library directories that the base archive's

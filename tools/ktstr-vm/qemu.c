@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -107,7 +108,17 @@ void vm_qemu_argv(const struct vm_launch *launch, struct strvec *argv)
 	strvec_push(argv, "-display");
 	strvec_push(argv, "none");
 	strvec_push(argv, "-accel");
-	strvec_push(argv, launch->accel);
+	if (!strcmp(launch->accel, "tcg")) {
+		/* NOTE: with one host thread per vCPU (thread=multi), QEMU 7.2
+		 * occasionally lets a vCPU run code that another vCPU was patching,
+		 * and the guest kernel dies in an "Oops: int3" while it boots SMP,
+		 * more often on a loaded host.  One thread for all vCPUs avoids it;
+		 * KTSTR_TCG_THREAD=multi brings the parallel mode back. */
+		const char *thread = getenv("KTSTR_TCG_THREAD");
+		strvec_pushf(argv, "tcg,thread=%s", thread && !strcmp(thread, "multi") ? "multi" : "single");
+	} else {
+		strvec_push(argv, launch->accel);
+	}
 	strvec_push(argv, "-cpu");
 	strvec_push(argv, !strcmp(launch->accel, "kvm") ? "host" : "max,vendor=GenuineIntel");
 	push_topology(argv, launch);
