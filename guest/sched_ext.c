@@ -173,8 +173,10 @@ static void record_failure(struct sched_run *run, const char *fallback_reason)
 	free(run->state_after);
 	run->state_after = sched_state();
 	run->exit_kind = xstrdup(failure_kind(run));
+	/* Without the kernel's reason: the caller's words before the enable,
+	 * how the process ended after it. */
 	if (!run->exit_reason) {
-		run->exit_reason = run->exited ? describe_status(run->exit_status) :
+		run->exit_reason = run->exited && run->enabled ? describe_status(run->exit_status) :
 			xstrdup(fallback_reason);
 	}
 }

@@ -152,8 +152,13 @@ static jv check_scheduler(jv failures, jv sched)
 		xstrdup(reason ? reason : "no reason recorded");
 
 	json_bool(sched, "failed", &failed);
+	if (!ops && json_str(sched, "path")) {
+		/* Before the kernel names it, the binary's name stands in. */
+		ops = strrchr(json_str(sched, "path"), '/');
+		ops = ops ? ops + 1 : json_str(sched, "path");
+	}
 	if (!ops)
-		ops = json_str(sched, "path");
+		ops = "?";
 	if (!failed) {
 		if (state && strcmp(state, "enabled") != 0)
 			failures = add_failure(failures, "scheduler", json_string_or_null(state),

@@ -164,7 +164,7 @@ static void check_scheduler(void)
 		  "scheduler 'simple' exited during the run (killed by signal 9); the kernel disabled it: unregistered from user space" },
 		{ "{\"failed\":true,\"ops\":null,\"path\":\"/ktstr/sched/x\",\"exit_kind\":\"not-enabled\","
 		  "\"exit_reason\":\"the kernel did not enable the scheduler within 2000 ms\"}",
-		  "scheduler '/ktstr/sched/x' was not enabled: the kernel did not enable the scheduler within 2000 ms" },
+		  "scheduler 'x' was not enabled: the kernel did not enable the scheduler within 2000 ms" },
 		{ "{\"failed\":false,\"ops\":\"simple\",\"state_after\":\"disabled\"}",
 		  "scheduler 'simple' was no longer enabled at the end: sched_ext state 'disabled'" },
 	};

@@ -280,6 +280,15 @@ int scenario_def_load(const char *path, struct scenario_def *def)
 
 	jv doc = json_read_file(path, &kind, &why);
 	if (!jv_is_valid(doc)) {
+		/* libjq quotes the whole text after its message; the message and
+		 * the position are enough on one line. */
+		char *quote = why ? strstr(why, " (while parsing") : NULL;
+		if (quote)
+			*quote = '\0';
+		for (char *p = why; p && *p; p++) {
+			if (*p == '\n')
+				*p = ' ';
+		}
 		if (kind == JSON_MISSING || kind == JSON_UNREADABLE)
 			status = err_msg("cannot read scenario file '%s': %s", path, why);
 		else
