@@ -1,0 +1,73 @@
+#!/bin/sh
+# A scheduler that dies during the run fails it, naming the cause: killed
+# from the guest mid-scenario, kicked out by the sched_ext watchdog, or ended
+# by an error on its BPF side.
+. "${0%/*}/lib/test-lib.sh"
+require_assets
+
+FIX=$KTSTR_SRC/t/fixtures/scenarios
+
+scenario() {
+	local name=$1
+	shift
+	run ktstr-vm --kernel "$KTSTR_ASSET_KERNEL" --allow-image --accel tcg --topology 1,1,2,1 "$@"
+	sidecar=$(head -1 "$out")
+	cp "$err" "$T/$name.err"
+	if [ "$status" != 1 ]; then
+		diag "$name: status $status" "$(head -40 "$err")"
+	fi
+}
+
+parses() {
+	jq -e . "$1" >/dev/null
+}
+
+field() {
+	jq -r "$1" "$sidecar"
+}
+
+# scx_simple, killed with SIGKILL by a scenario step after 1 s of 3.
+scenario kill --scheduler "$KTSTR_ASSET_SCX_BIN/scx_simple" --scenario "$FIX/kill-scheduler.json"
+is "$status" 1 'killed scheduler fails the run'
+check 'killed scheduler sidecar parses' parses "$sidecar"
+is "$(field .outcome)" scheduler-failed 'outcome is scheduler-failed'
+is "$(field .passed)" false 'the run did not pass'
+is "$(field .sched_ext.exit_kind)" exited 'exit kind is exited'
+is "$(field .sched_ext.exit_status)" 137 'the scheduler died of SIGKILL'
+is "$(field .sched_ext.exit_reason)" 'unregistered from user space' "the kernel's reason is recorded"
+like "$(cat "$T/kill.err")" \
+	"scheduler check failed: scheduler 'simple' exited during the run \(killed by signal 9\); the kernel disabled it: unregistered from user space" \
+	'the message names the kill and the kernel reason'
+is "$(field '[.stimulus_events[] | .op_kind] | join(" ")')" 'start kill-scheduler exited end' \
+	'stimulus events record the step and the failure'
+is "$(field '.failures | map(.check) | join(" ")')" scheduler 'the failure is the scheduler check'
+check 'the run stopped early' test "$(field .stats.total_iterations)" -gt 0
+
+# The fixture stalls every worker (comm ktstr-worker) until the watchdog
+# (3000 ms) disables it.
+scenario stall --scheduler "$KTSTR_ASSET_FIXTURE" --sched-args '--stall --stall-comm ktstr-worker' \
+	--scenario steady --duration 3
+is "$status" 1 'a stalling scheduler fails the run'
+check 'stall sidecar parses' parses "$sidecar"
+is "$(field .sched_ext.exit_kind)" stall 'exit kind is stall'
+is "$(field .sched_ext.exit_reason)" 'runnable task stall' "the watchdog's reason is recorded"
+like "$(field .sched_ext.exit_message)" '^ktstr-worker\[[0-9]+\] failed to run for [0-9.]+s$' \
+	"the kernel's message names the stalled worker"
+like "$(cat "$T/stall.err")" "the sched_ext watchdog disabled scheduler 'fixture': runnable task stall \(ktstr-worker" \
+	'the stall message names the watchdog'
+like "$(cat "$T/stall.err")" '  \| EXIT: runnable task stall' "stderr quotes the scheduler's own exit line"
+like "$(field .sched_ext.log_tail)" 'scx_fixture: scheduler disabled' 'log_tail ends with the output'
+
+# The fixture calls scx_bpf_error() after 500 ms.
+scenario error --scheduler "$KTSTR_ASSET_FIXTURE" --sched-args '--error-exit --error-after-ms 500' \
+	--scenario steady --duration 3
+is "$status" 1 'an error exit fails the run'
+check 'error-exit sidecar parses' parses "$sidecar"
+is "$(field .sched_ext.exit_kind)" error 'exit kind is error'
+is "$(field .sched_ext.exit_reason)" scx_bpf_error "the kernel's reason is scx_bpf_error"
+like "$(field .sched_ext.exit_message)" 'fixture: requested error exit' "the BPF side's message is recorded"
+like "$(cat "$T/error.err")" "scheduler 'fixture' failed with an error: scx_bpf_error \(.*fixture: requested error exit\)" \
+	'the message gives the reason and the BPF message'
+like "$(cat "$T/error.err")" '  \| EXIT: scx_bpf_error' "stderr quotes the scheduler's exit message"
+
+done_testing

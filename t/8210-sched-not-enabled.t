@@ -1,0 +1,54 @@
+#!/bin/sh
+# Schedulers that never get enabled: one that waits without registering
+# (the enable timeout), and one whose BPF programs fail verification.  Both
+# fail the run with the scheduler's own output, and no worker starts.
+. "${0%/*}/lib/test-lib.sh"
+require_assets
+
+FIX=$KTSTR_SRC/t/fixtures/scenarios
+
+scenario() {
+	local name=$1
+	shift
+	run ktstr-vm --kernel "$KTSTR_ASSET_KERNEL" --allow-image --accel tcg --topology 1,1,2,1 "$@"
+	sidecar=$(head -1 "$out")
+	cp "$err" "$T/$name.err"
+	if [ "$status" != 1 ]; then
+		diag "$name: status $status" "$(head -40 "$err")"
+	fi
+}
+
+parses() {
+	jq -e . "$1" >/dev/null
+}
+
+field() {
+	jq -r "$1" "$sidecar"
+}
+
+scenario never --scheduler "$FIX/never-enables.sh" --sched-enable-timeout 2 --scenario steady --duration 1
+is "$status" 1 'a scheduler that never enables fails the run'
+check 'never-enables sidecar parses' parses "$sidecar"
+is "$(field .outcome)" scheduler-failed 'outcome is scheduler-failed'
+is "$(field .sched_ext.exit_kind)" not-enabled 'exit kind is not-enabled'
+is "$(field .sched_ext.exit_reason)" 'the kernel did not enable the scheduler within 2000 ms' \
+	'the reason gives the timeout'
+like "$(cat "$T/never.err")" "scheduler 'never-enables.sh' was not enabled: the kernel did not enable the scheduler within 2000 ms" \
+	'the message names the scheduler and the timeout'
+like "$(cat "$T/never.err")" '  \| never-enables: waiting without loading anything' \
+	"stderr shows the scheduler's own output"
+is "$(field .stats.total_workers)" 0 'no worker started'
+is "$(field .scheduler)" never-enables.sh 'an unloaded scheduler is named by its binary'
+
+scenario verify --scheduler "$KTSTR_ASSET_FIXTURE" --sched-args --fail-verify --scenario steady --duration 1
+is "$status" 1 'a scheduler that fails verification fails the run'
+check 'fail-verify sidecar parses' parses "$sidecar"
+is "$(field .sched_ext.exit_kind)" not-enabled 'exit kind is not-enabled'
+is "$(field .sched_ext.exit_status)" 1 "the scheduler's exit status is recorded"
+like "$(field .sched_ext.exit_reason)" 'exited before the kernel enabled it \(exit status 1\)' \
+	'the reason says it exited before enabling'
+like "$(field .scheduler_log)" 'invalid access to map value' 'the verifier log is in the sidecar'
+like "$(field .scheduler_log)" '-- BEGIN PROG LOAD LOG --' 'the whole libbpf log is kept'
+is "$(field .scheduler_log_truncated)" false 'a short log is not cut'
+
+done_testing
