@@ -1,0 +1,59 @@
+#!/bin/sh
+# Runs that fail are results: a guest kernel panic, a hang past --timeout,
+# a guest that stops without reporting, QEMU failing to start and a signal
+# to ktstr-vm each end with their own status and a message with the last
+# console lines, and leave nothing behind.
+: "${KTSTR_ASSET_DIR:=${XDG_CACHE_HOME:-$HOME/.cache}/ktstr/test-assets}"
+export KTSTR_ASSET_DIR
+. "${0%/*}/lib/test-lib.sh"
+require_assets
+export KTSTR_ACCEL=tcg KTSTR_TEST_KERNEL=$KTSTR_ASSET_KERNEL
+export TMPDIR=$T/tmp
+mkdir "$TMPDIR"
+
+json_field() {
+	jq -r "$1" "$out"
+}
+
+# A crash through sysrq panics the kernel (panic=-1 then ends QEMU).
+run ktstr-vm --json --exec 'echo c >/proc/sysrq-trigger; sleep 30'
+is "$status" 123 'panic: status 123'
+like "$(cat "$err")" 'the guest kernel panicked; last console lines:' 'panic: says so'
+like "$(cat "$err")" '\| .*Kernel panic - not syncing: sysrq triggered crash' 'panic: quotes the console'
+is "$(json_field .outcome)" panic 'panic: json outcome'
+like "$(json_field .console_tail)" 'Kernel panic' 'panic: json console tail'
+
+# A command that never ends: killed at --timeout.
+run ktstr-vm --timeout 8 --exec 'sleep 600'
+is "$status" 124 'hang: status 124'
+like "$(cat "$err")" 'the VM timed out after 8 s \(--timeout\)' 'hang: names the timeout'
+
+# A guest that powers off behind init's back never reports a status.
+run ktstr-vm --exec 'echo o >/proc/sysrq-trigger; sleep 30'
+is "$status" 122 'no exit record: status 122'
+like "$(cat "$err")" 'the guest stopped without reporting an exit status' 'no exit record: says so'
+like "$(cat "$err")" 'reboot: Power down' 'no exit record: quotes the console'
+
+# QEMU that cannot start: its own message is shown.
+run ktstr-vm --memory-mb 16000000 --exec true
+is "$status" 125 'QEMU failure: status 125'
+like "$(cat "$err")" "QEMU failed; its output" 'QEMU failure: says so'
+like "$(cat "$err")" 'qemu-system-x86_64: .*guest memory' "QEMU failure: quotes QEMU"
+
+KTSTR_QEMU=$T/no-qemu run ktstr-vm --exec true
+is "$status" 125 'missing QEMU: status 125'
+like "$(cat "$err")" "cannot run '$T/no-qemu'" 'missing QEMU: names it'
+
+# SIGTERM to ktstr-vm: QEMU is killed, 143, the directory removed.
+ktstr-vm --exec 'sleep 600' >"$T/term.out" 2>"$T/term.err" </dev/null &
+vm=$!
+sleep 3
+kill -TERM "$vm"
+wait "$vm"
+is "$?" 143 'SIGTERM: status 143'
+like "$(cat "$T/term.err")" 'stopped by Terminated; the VM was killed' 'SIGTERM: says so'
+# QEMU runs with the run directory on its command line; none may be left.
+sleep 1
+is "$(pgrep -f "qemu-system-x86_64 .*$TMPDIR" | wc -l | tr -d ' ')" 0 'SIGTERM: QEMU is gone'
+is "$(ls -A "$TMPDIR")" '' 'no run directory left behind'
+done_testing
