@@ -11,7 +11,7 @@
  * the modified z-score of normal data is comparable to a z-score. */
 #define MAD_SCALE 0.6745
 /* When more than half of the values are equal the MAD is 0.  The mean
- * absolute deviation times 1.253314 (sqrt(pi/2)) then stands in for it. */
+ * absolute deviation times 1.253314 (sqrt(pi/2)) then replaces MAD / 0.6745. */
 #define MEAN_AD_SCALE 1.253314
 
 unsigned group_failed(const struct group *group)

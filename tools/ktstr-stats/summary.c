@@ -322,9 +322,9 @@ static void skip(struct run_summary *summary, enum skip_reason reason, char *mes
 	summary->message = message;
 }
 
-/* Parse text, pruned first when it has the shape of a sidecar.  The pruned
- * copy never fails where the original parses, but in case it does, the
- * original decides. */
+/* Parse text, pruned first when it has the shape of a sidecar.  Pruning
+ * replaces only values that passed the grammar check, so the copy parses
+ * whenever the original does; if it failed anyway, the original decides. */
 static jv parse_sidecar(const char *text, size_t len, enum json_error *error, char **why)
 {
 	size_t pruned_len;

@@ -1,8 +1,8 @@
 /* What one sidecar file contributes to the report, as plain C data.
  *
- * summary_read() parses a file and extracts these values; it touches no
- * shared state, so worker threads call it in parallel (libjq values are
- * reference counted without atomics, so no jv crosses threads).  The main
+ * summary_read() parses a file and extracts these values.  It touches no
+ * shared state, so worker threads call it in parallel.  No jv crosses
+ * threads, because libjq counts references without atomics.  The main
  * thread then folds each summary into the report in file order.
  */
 #ifndef KTSTR_STATS_SUMMARY_H
@@ -46,8 +46,8 @@ struct run_summary {
 	double preemptions;
 };
 
-/* Read and summarise one file.  Never fails: an unreadable or foreign file
- * gives a summary with skipped_file set. */
+/* Read and summarise one file.  An unreadable, invalid or foreign file
+ * gives a summary with skipped_file set and the cause in message. */
 void summary_read(const char *path, struct run_summary *summary);
 void summary_release(struct run_summary *summary);
 
