@@ -58,7 +58,12 @@ jv json_parse(const char *text, size_t len, enum json_error *kind, char **msg)
 	/* libjq's messages for input that stops early all mention the end of input. */
 	enum json_error found = strstr(why_text, "Unfinished") || strstr(why_text, "at EOF") ?
 		JSON_TRUNCATED : JSON_MALFORMED;
-	set_error(kind, msg, found, why_text);
+	/* jq 1.6 appends " (while parsing '<the whole input>')", which would put a
+	 * whole document into a one-line error message. */
+	const char *context = strstr(why_text, " (while parsing");
+	char *short_text = xstrndup(why_text, context ? (size_t)(context - why_text) : strlen(why_text));
+	set_error(kind, msg, found, short_text);
+	free(short_text);
 	jv_free(why);
 	return jv_invalid();
 }

@@ -28,6 +28,12 @@ int main(void)
 	is_int(kind_of(""), JSON_TRUNCATED, "empty text is truncated");
 	is_int(kind_of("{\"a\": nope}"), JSON_MALFORMED, "bad literal is malformed");
 
+	char *why = NULL;
+	jv bad = json_parse("[1, 2,", 6, NULL, &why);
+	jv_free(bad);
+	ok(why && !strstr(why, "while parsing"), "error message leaves out the input text");
+	free(why);
+
 	const char *doc = "{\"s\":\"x\",\"n\":42,\"b\":true}";
 	jv obj = json_parse(doc, strlen(doc), NULL, NULL);
 	is_str(json_str(obj, "s"), "x", "string field read");
