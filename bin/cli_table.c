@@ -37,6 +37,7 @@ static const struct cli_flag kernel_build_flags[] = {
 	{ "ref", 0, CLI_WORD, NULL, "branch, tag or commit to clone with --git" },
 	{ "force", 0, CLI_NONE, NULL, "rebuild even when the kernel is cached" },
 	{ "clean", 0, CLI_NONE, NULL, "run make mrproper first (with --source)" },
+	{ "jobs", 'j', CLI_WORD, NULL, "run this many make jobs" },
 	HELP_FLAG,
 	END_FLAGS,
 };
