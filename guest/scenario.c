@@ -76,6 +76,7 @@ struct run {
 	bool have_bpf;
 };
 
+/* Record why the scenario could not be set up or run as planned. */
 __attribute__((format(printf, 2, 3))) static void run_error(struct run *run, const char *fmt, ...)
 {
 	va_list ap;
@@ -87,7 +88,7 @@ __attribute__((format(printf, 2, 3))) static void run_error(struct run *run, con
 	va_end(ap);
 	if (!text)
 		return;
-	fprintf(stderr, "ktstr-guest: %s\n", text);
+	/* The host prints these from the result record, with the summary. */
 	strvec_push(&run->errors, text);
 	free(text);
 }

@@ -12,7 +12,10 @@
 #define DEFAULT_MAX_SPREAD_PCT 15.0
 /* Under TCG every vCPU is a host thread that the host preempts, so the
  * default thresholds are multiplied by this.  Thresholds given by an option
- * or a scenario file are used as they are. */
+ * or a scenario file are used as they are.
+ * NOTE: 2.5 is a judgement, not a measured bound: on a loaded 2-core host,
+ * 2-vCPU runs of the built-in scenarios stayed below 17% spread and 900 ms
+ * gaps. */
 #define TCG_THRESHOLD_SCALE 2.5
 
 struct scenario_limits {

@@ -89,9 +89,13 @@ fi
 check 'scx_qmap sidecar parses' parses "$sidecar"
 is "$(field .scheduler_path)" "$KTSTR_ASSET_SCX_BIN/scx_qmap" 'scx_qmap sidecar names it'
 
-# The fixture scheduler, healthy, with its llc flag and a mix of work types.
-scenario fixture --scheduler "$KTSTR_ASSET_FIXTURE" --flags llc --scenario mixed_workloads --duration 2
+# The fixture scheduler, healthy, with its llc flag and a mix of work types;
+# --json prints the sidecar itself on stdout.
+scenario fixture --scheduler "$KTSTR_ASSET_FIXTURE" --flags llc --scenario mixed_workloads --duration 2 --json
 is "$status" 0 'fixture scheduler in normal mode passes'
+cp "$out" "$T/fixture.json"
+sidecar=$(ls "$KTSTR_SIDECAR_DIR"/mixed_workloads-1n1l2c1t-llc-*.ktstr.json)
+is "$(jq -S -c . "$T/fixture.json")" "$(jq -S -c . "$sidecar")" '--json prints the sidecar document'
 is "$(field .scheduler)" fixture 'fixture sidecar names its ops'
 is "$(field .profile)" llc 'profile is recorded'
 is "$(field '.active_flags | join(" ")')" llc 'active flags are recorded'

@@ -141,6 +141,7 @@ jv scenario_sidecar_build(const struct sidecar_inputs *in)
 	doc = jv_object_set(doc, jv_string("stimulus_events"),
 			    record_get(in->result, "stimulus_events", jv_array()));
 	doc = jv_object_set(doc, jv_string("sysctls"), record_get(in->result, "sysctls", jv_array()));
+	/* NOTE: main.c keeps --append to itself, so kargs stays empty. */
 	doc = jv_object_set(doc, jv_string("kargs"), jv_array());
 	doc = jv_object_set(doc, jv_string("timestamp"), jv_string(in->timestamp));
 	doc = jv_object_set(doc, jv_string("run_id"), jv_string(in->run_id));
