@@ -57,6 +57,46 @@ expect_status 0 'fallback with a cached kernel runs cargo test' \
 is "$(cat "$T/record" 2>/dev/null)" "$(printf 'KTSTR_KERNEL=%s\nKTSTR_TEST_KERNEL=%s' "$entry" "$entry/bzImage")" \
 	'cargo test process sees both kernel variables'
 
+# A source tree is configured and built first.  The fake kbuild tree of
+# t/fixtures/kernel-tree builds in a moment; its image is made a copy of the
+# real Debian image, because kernel_id checks the bzImage header.
+# tree_copy DIR: a copy of the fake tree whose build yields a real image.
+tree_copy() {
+	cp -r "$KTSTR_SRC/t/fixtures/kernel-tree" "$1"
+	sed -i "s|@echo 'fixture bzImage \$(KERNELVERSION)' > \$@|@cp '$KTSTR_ASSET_KERNEL' \$@|" "$1/Makefile"
+	grep -Fq "@cp '$KTSTR_ASSET_KERNEL'" "$1/Makefile"
+}
+check 'fake tree builds a real image' tree_copy "$T/tree"
+
+PATH=$with_nextest expect_status 0 'source tree --kernel runs the tests' cargo-ktstr ktstr test --kernel "$T/tree"
+like "$(grep -c . "$T/tree/.fixture-builds" 2>&1)" '^1$' 'source tree was built once'
+check 'source tree was configured for sched_ext' grep -qx 'CONFIG_SCHED_CLASS_EXT=y' "$T/tree/.config"
+check 'source tree got compile_commands.json' test -s "$T/tree/compile_commands.json"
+is "$(env_value KTSTR_KERNEL)" "$T/tree" 'source tree is exported as KTSTR_KERNEL'
+is "$(env_value KTSTR_TEST_KERNEL)" "$T/tree/arch/x86/boot/bzImage" 'uncached tree exports its own image'
+like "$(cat "$err")" "ktstr-kconfig: .*make defconfig" 'source tree run shows the configure step'
+check 'source tree run names the tree' grep -Fqx "cargo ktstr: using kernel $T/tree" "$err"
+
+# A clean git tree is cached, and the tests get the cached image.
+tree_copy "$T/git-tree"
+git -C "$T/git-tree" init -q
+git -C "$T/git-tree" add -A
+git -C "$T/git-tree" -c user.name=ktstr -c user.email=ktstr@localhost commit -qm tree
+PATH=$with_nextest expect_status 0 'clean git tree --kernel runs the tests' \
+	cargo-ktstr ktstr test --kernel "$T/git-tree"
+is "$(env_value KTSTR_KERNEL)" "$T/git-tree" 'git tree is exported as KTSTR_KERNEL'
+like "$(env_value KTSTR_TEST_KERNEL)" "^$KTSTR_CACHE_DIR/local-[0-9a-f]+-x86_64-kc[0-9a-f]{8}/bzImage\$" \
+	'clean git tree exports its cached image'
+
+# A tree that fails to build stops before the runner.
+tree_copy "$T/broken-tree"
+echo '#error sched_ext is broken here' >>"$T/broken-tree/kernel/sched/ext.c"
+rm -f "$KTSTR_STANDIN_LOG/cargo-nextest.argv"
+PATH=$with_nextest expect_status 125 'tree that fails to build exits 125' \
+	cargo-ktstr ktstr test --kernel "$T/broken-tree"
+like "$(cat "$err")" "cannot build the kernel in '$T/broken-tree'" 'build failure names the tree'
+check 'build failure runs no runner' test ! -e "$KTSTR_STANDIN_LOG/cargo-nextest.argv"
+
 # Kernels that cannot be resolved stop before the runner with 125.
 rm -f "$KTSTR_STANDIN_LOG/cargo-nextest.argv"
 PATH=$with_nextest expect_status 125 'uncached version exits 125' cargo-ktstr ktstr test --kernel 6.99.1
