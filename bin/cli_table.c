@@ -75,6 +75,37 @@ static const struct cli_flag verifier_flags[] = {
 	END_FLAGS,
 };
 
+static const struct cli_flag verifier_show_flags[] = {
+	{ "raw", 0, CLI_NONE, NULL, "print scheduler logs without cycle collapse" },
+	{ "json", 0, CLI_NONE, NULL, "print the results as one JSON document" },
+	HELP_FLAG,
+	END_FLAGS,
+};
+
+static const struct cli_flag verifier_diff_flags[] = {
+	{ "json", 0, CLI_NONE, NULL, "print the comparison as one JSON document" },
+	HELP_FLAG,
+	END_FLAGS,
+};
+
+static const struct cli_flag verifier_collapse_flags[] = {
+	HELP_FLAG,
+	END_FLAGS,
+};
+
+/* ktstr-verifier runs "run" when no subcommand is given, so the verifier
+ * node itself carries the flags of run. */
+static const struct cli_node verifier_commands[] = {
+	{ "run", "load the scheduler once per flag profile and report", verifier_flags, NULL,
+	  CLI_NONE, NULL },
+	{ "show", "print the report of saved results", verifier_show_flags, NULL, CLI_FILE, NULL },
+	{ "diff", "compare two saved results program by program", verifier_diff_flags, NULL,
+	  CLI_FILE, NULL },
+	{ "collapse", "fold the loop iterations of a verifier log", verifier_collapse_flags, NULL,
+	  CLI_FILE, NULL },
+	{ NULL, NULL, NULL, NULL, CLI_NONE, NULL },
+};
+
 /* shell passes everything to ktstr-vm, so these are ktstr-vm's flags. */
 static const struct cli_flag shell_flags[] = {
 	{ "kernel", 0, CLI_FILE, NULL, "kernel source tree, version, cache key or boot image" },
@@ -133,7 +164,7 @@ static const struct cli_node root_commands[] = {
 	{ "kernel", "manage cached kernel images: list, build, clean",
 	  kernel_flags, kernel_commands, CLI_NONE, NULL },
 	{ "verifier", "BPF verifier statistics of a scheduler, per flag profile",
-	  verifier_flags, NULL, CLI_NONE, NULL },
+	  verifier_flags, verifier_commands, CLI_NONE, NULL },
 	{ "shell", "boot a kernel in a VM and open a shell or run a command",
 	  shell_flags, NULL, CLI_NONE, NULL },
 	{ "completions", "print a shell completion script", completions_flags, NULL,
