@@ -9,6 +9,7 @@
 : "${RUSTUP_HOME:=${HOME:-/root}/.rustup}"
 export RUSTUP_HOME
 . "${0%/*}/lib/test-lib.sh"
+require_assets
 
 export CARGO_TARGET_DIR=$T/target
 export KTSTR_STANDIN_LOG=$T/log
@@ -19,6 +20,7 @@ unset CARGO RUSTC
 cd "$T/project" || exit 1
 base_path=$PATH
 llvm_tools=llvm-tools-x86_64-unknown-linux-gnu
+image=$(readlink -f "$KTSTR_ASSET_KERNEL")
 
 # standin_dir NAME PROGRAM...: a directory holding links to the named stand-ins.
 standin_dir() {
@@ -57,6 +59,11 @@ like "$(cat "$err")" '^cargo ktstr: running coverage$' 'coverage prints the stat
 unlike "$(cat "$err")" 'not installed' 'coverage with every tool has no notice'
 like "$(env_value CARGO)" '/cargo$' 'stand-in llvm-cov was started by cargo'
 is "$(env_value KTSTR_KERNEL)" unset 'no --kernel exports no KTSTR_KERNEL'
+
+KTSTR_STANDIN_COMPONENTS=$llvm_tools PATH=$all_tools \
+	expect_status 0 'coverage --kernel runs the tests' cargo-ktstr ktstr coverage --kernel "$image"
+is "$(env_value KTSTR_KERNEL)" "$image" 'coverage exports KTSTR_KERNEL'
+is "$(env_value KTSTR_TEST_KERNEL)" "$image" 'coverage exports KTSTR_TEST_KERNEL'
 
 KTSTR_STANDIN_COMPONENTS=llvm-tools-preview-x86_64-unknown-linux-gnu PATH=$all_tools \
 	expect_status 0 'older llvm-tools-preview component name counts' \
