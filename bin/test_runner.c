@@ -41,8 +41,9 @@ static void set_kernel(struct test_run *run, const char *value)
 	run->kernel = value;
 }
 
-/* Our options come first; "--" or the first argument that is not one of them
- * starts the pass-through, so `test -E 'test(x)'` works without "--". */
+/* Read our options up to "--" or the first argument that is not one of them.
+ * That argument starts the pass-through, so `test -E 'test(x)'` works
+ * without "--". */
 void test_run_parse(struct test_run *run, int argc, char **argv, void (*print_usage)(FILE *))
 {
 	int i;
@@ -154,7 +155,7 @@ static bool selects_targets(const struct test_run *run)
 	return false;
 }
 
-/* The nearest Cargo.toml at or above dir, as cargo finds it, or NULL. */
+/* Find the nearest Cargo.toml at or above dir, as cargo does; NULL if none. */
 static char *find_manifest_upward(const char *dir)
 {
 	char *current = xstrdup(dir);
