@@ -438,6 +438,9 @@ static int run_scenario(struct run *run)
 			return SCENARIO_SCHEDULER_FAILED;
 	}
 	run->have_bpf = bpf_stats_collect(&run->bpf_before) == 0;
+	/* NOTE: not yet run against a partial scheduler: of the test schedulers
+	 * only scx_qmap -p is one, and it does not load here yet. */
+	run->scen.ext_policy = run->has_sched && run->sched.partial;
 
 	if (cgroup_setup(&run->scen, &error) != 0) {
 		run_error(run, "%s", error);

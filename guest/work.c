@@ -35,6 +35,7 @@
 
 struct worker {
 	struct work_shared *shared;
+	bool ext_policy;
 	struct worker_slot *slot;
 	struct worker_slot *pair;     /* first slot of its pair (paired types) */
 	struct worker_slot *partner;
@@ -460,6 +461,10 @@ __attribute__((noreturn)) static void run_worker(struct worker *w)
 		worker_fail(w, "cannot join cgroup '%s': %s", w->cg->name, strerror(errno));
 	if (w->cg->nice && setpriority(PRIO_PROCESS, 0, w->cg->nice) != 0)
 		worker_fail(w, "cannot set nice %d: %s", w->cg->nice, strerror(errno));
+	/* A scheduler enabled in partial mode only takes tasks that ask for it. */
+	struct sched_param param = { 0 };
+	if (w->ext_policy && sched_setscheduler(0, WORKER_SCHED_EXT, &param) != 0)
+		worker_fail(w, "cannot switch to the SCHED_EXT policy: %s", strerror(errno));
 	prepare(w);
 
 	__atomic_store_n(&slot->state, WORKER_READY, __ATOMIC_RELEASE);
@@ -490,8 +495,8 @@ __attribute__((noreturn)) static void run_worker(struct worker *w)
 
 /* Fork one worker; pipes (PipeIo) are the pair's four ends, closed here in
  * the parent by the caller. */
-static int fork_worker(struct work_shared *shared, size_t index, const struct cgroup_spec *cg,
-		       size_t pair_index, const int pipes[4])
+static int fork_worker(struct work_shared *shared, size_t index, const struct scenario *scen,
+		       const struct cgroup_spec *cg, size_t pair_index, const int pipes[4])
 {
 	pid_t pid = fork();
 
@@ -511,6 +516,7 @@ static int fork_worker(struct work_shared *shared, size_t index, const struct cg
 		.pair = &shared->slots[pair_index],
 		.partner = &shared->slots[index == pair_index ? index + 1 : pair_index],
 		.cg = cg,
+		.ext_policy = scen->ext_policy,
 		.leader = index == pair_index,
 		.in_fd = -1,
 		.out_fd = -1,
@@ -547,7 +553,7 @@ int work_start(struct scenario *scen, struct work_shared *shared)
 					cg->name, strerror(errno));
 				return -1;
 			}
-			if (fork_worker(shared, index, cg, pair_index, pipes) != 0)
+			if (fork_worker(shared, index, scen, cg, pair_index, pipes) != 0)
 				return -1;
 			/* Both partners have their ends now; the agent keeps none, so
 			 * a partner that leaves shows as EOF or EPIPE to the other. */

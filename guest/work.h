@@ -20,6 +20,9 @@
 /* Worker processes name themselves this (prctl PR_SET_NAME), so a scheduler
  * can pick them out by comm (scx_fixture --stall-comm ktstr-worker). */
 #define WORKER_COMM "ktstr-worker"
+/* The SCHED_EXT policy number of sched_setscheduler(2) (Linux 6.12 and
+ * later; libc headers do not have it yet). */
+#define WORKER_SCHED_EXT 7
 
 /* One cgroup of a scenario, as given by the host's scenario.cgroup lines. */
 struct cgroup_spec {
@@ -58,6 +61,7 @@ struct step {
 struct scenario {
 	char *name;
 	uint64_t duration_ms;
+	bool ext_policy;        /* workers switch to SCHED_EXT (a partial scheduler) */
 	struct cgroup_spec *cgroups;
 	size_t nr_cgroups;
 	struct step *steps;
