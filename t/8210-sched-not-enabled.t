@@ -51,4 +51,14 @@ like "$(field .scheduler_log)" 'invalid access to map value' 'the verifier log i
 like "$(field .scheduler_log)" '-- BEGIN PROG LOAD LOG --' 'the whole libbpf log is kept'
 is "$(field .scheduler_log_truncated)" false 'a short log is not cut'
 
+# A run that never reports still leaves a sidecar: a timeout shorter than
+# the boot.
+run ktstr-vm --kernel "$KTSTR_ASSET_KERNEL" --allow-image --accel tcg --timeout 2 --scenario steady --duration 1
+is "$status" 124 'a timed-out scenario run exits 124'
+sidecar=$(head -1 "$out")
+check 'a timed-out run leaves a sidecar' parses "$sidecar"
+is "$(field '[.outcome, .passed, .exit_status] | join(" ")')" 'timeout false 124' \
+	'the sidecar records the timeout'
+is "$(field .stats.total_workers)" 0 'the timed-out sidecar has empty stats'
+
 done_testing
