@@ -158,10 +158,17 @@ static uint64_t hash_bytes(const char *p, size_t len)
 	return h;
 }
 
+/* One slot of the line table: the first line with some normalised text. */
+struct id_slot {
+	uint64_t hash;
+	size_t line; /* index + 1; 0 marks an empty slot */
+};
+
 /*
  * Give each line a small integer that is equal for lines whose normalised
  * text is equal, through an open-addressing hash table: one expected O(1)
- * probe per line.
+ * probe per line.  Slots keep the full hash, so that only lines with equal
+ * hashes are compared byte by byte.
  */
 static uint32_t *assign_ids(const struct log_line *lines, size_t n, size_t *nr_ids)
 {
@@ -171,25 +178,27 @@ static uint32_t *assign_ids(const struct log_line *lines, size_t n, size_t *nr_i
 
 	while (cap < 2 * n)
 		cap *= 2;
-	/* A slot contains the index + 1 of the first line with that text; 0 is empty. */
-	size_t *slots = xcalloc(cap, sizeof(*slots));
+	struct id_slot *slots = xcalloc(cap, sizeof(*slots));
 	size_t *norm_len = xmalloc((n ? n : 1) * sizeof(*norm_len));
 
 	for (size_t i = 0; i < n; i++) {
 		size_t len = verifier_log_normalize(lines[i].text, lines[i].len);
-		size_t slot = (size_t)hash_bytes(lines[i].text, len) & (cap - 1);
+		uint64_t hash = hash_bytes(lines[i].text, len);
+		size_t slot = (size_t)hash & (cap - 1);
 
 		norm_len[i] = len;
 		for (;;) {
-			size_t first = slots[slot];
+			struct id_slot *entry = &slots[slot];
 
-			if (first == 0) {
-				slots[slot] = i + 1;
+			if (entry->line == 0) {
+				entry->hash = hash;
+				entry->line = i + 1;
 				ids[i] = (uint32_t)next++;
 				break;
 			}
-			first--;
-			if (norm_len[first] == len && !memcmp(lines[first].text, lines[i].text, len)) {
+			size_t first = entry->line - 1;
+			if (entry->hash == hash && norm_len[first] == len &&
+			    !memcmp(lines[first].text, lines[i].text, len)) {
 				ids[i] = ids[first];
 				break;
 			}

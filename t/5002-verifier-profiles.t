@@ -103,7 +103,7 @@ grep -E '^  (-[a-z], |    )--[a-z]' "$out" | grep -o -- '--[a-z][a-z-]*' | sort 
 sed -n '/^# OPTIONS/,/^# PROFILES/p' "$KTSTR_SRC/man/ktstr-verifier.1.scd" | grep -E '^\*-' |
 	grep -o -- '--[a-z][a-z-]*' | sort -u >"$T/man-options"
 check 'help and man page name the same options' cmp -s "$T/help-options" "$T/man-options"
-is "$(wc -l <"$T/help-options" | tr -d ' ')" 13 'help lists 13 long options'
+is "$(wc -l <"$T/help-options" | tr -d ' ')" 14 'help lists 14 long options'
 diff "$T/help-options" "$T/man-options" | sed 's/^/# /' >&2
 expect_status 0 'dispatcher runs ktstr-verifier' ktstr verifier --scheduler-bin "$FIXTURE" --profiles llc --list-profiles
 is "$(cat "$out")" "$(printf 'llc\t--llc')" 'ktstr verifier passes arguments through'

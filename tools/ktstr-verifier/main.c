@@ -35,6 +35,8 @@ static const char usage[] =
 	"      --scheduler-bin PATH  use this scheduler binary\n"
 	"      --compare-bin PATH    also run this binary (B) with the same profiles and\n"
 	"                            compare it with the first (A) program by program\n"
+	"      --sched-args STR      more scheduler arguments, split at blanks, before\n"
+	"                            the profile's; repeatable\n"
 	"      --kernel ID           kernel to boot: a source tree, version, cache key or\n"
 	"                            boot image (default: ktstr-vm finds one)\n"
 	"      --all-profiles        every profile the scheduler lists with\n"
@@ -62,6 +64,7 @@ enum {
 	OPTION_SCHEDULER = 0x100,
 	OPTION_SCHEDULER_BIN,
 	OPTION_COMPARE_BIN,
+	OPTION_SCHED_ARGS,
 	OPTION_KERNEL,
 	OPTION_ALL_PROFILES,
 	OPTION_PROFILES,
@@ -76,6 +79,7 @@ static const struct option options[] = {
 	{ "scheduler", required_argument, NULL, OPTION_SCHEDULER },
 	{ "scheduler-bin", required_argument, NULL, OPTION_SCHEDULER_BIN },
 	{ "compare-bin", required_argument, NULL, OPTION_COMPARE_BIN },
+	{ "sched-args", required_argument, NULL, OPTION_SCHED_ARGS },
 	{ "kernel", required_argument, NULL, OPTION_KERNEL },
 	{ "all-profiles", no_argument, NULL, OPTION_ALL_PROFILES },
 	{ "profiles", required_argument, NULL, OPTION_PROFILES },
@@ -96,6 +100,7 @@ struct verifier_opts {
 	const char *profiles;
 	bool all_profiles;
 	bool list_profiles;
+	struct strvec sched_args;
 	struct vm_opts vm;
 	struct report_opts report;
 };
@@ -136,6 +141,11 @@ static void parse_options(int argc, char **argv, struct verifier_opts *opts, int
 			break;
 		case OPTION_COMPARE_BIN:
 			opts->compare_binary = optarg;
+			(*run_only)++;
+			break;
+		case OPTION_SCHED_ARGS:
+			strvec_push(&opts->sched_args, optarg);
+			opts->vm.sched_args = &opts->sched_args;
 			(*run_only)++;
 			break;
 		case OPTION_KERNEL:
@@ -334,9 +344,9 @@ static int cmd_run(int argc, char **argv, struct verifier_opts *opts)
 		if (opts->report.json) {
 			print_json(report_diff_json(&a, binary, &b, opts->compare_binary, &opts->report));
 		} else {
-			printf("A: %s\n", binary);
+			printf("=== A: %s ===\n", binary);
 			report_text(stdout, &a, &opts->report);
-			printf("\nB: %s\n", opts->compare_binary);
+			printf("\n=== B: %s ===\n", opts->compare_binary);
 			report_text(stdout, &b, &opts->report);
 			report_diff_text(stdout, &a, "A", &b, "B");
 		}
@@ -408,12 +418,7 @@ static int cmd_diff(int argc, char **argv, struct verifier_opts *opts)
 	if (verifier_result_load(argv[optind], &a) != 0 || verifier_result_load(argv[optind + 1], &b) != 0)
 		goto release;
 
-	size_t shared = 0;
-	for (size_t i = 0; i < a.nr_profiles; i++) {
-		for (size_t j = 0; j < b.nr_profiles; j++)
-			shared += !strcmp(a.profiles[i].profile, b.profiles[j].profile);
-	}
-	if (shared == 0) {
+	if (report_diff_pairs(&a, &b) == 0) {
 		err_msg("nothing to compare: '%s' and '%s' have no profile in common", argv[optind], argv[optind + 1]);
 		goto release;
 	}

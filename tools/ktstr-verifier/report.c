@@ -348,11 +348,23 @@ static const struct profile_result *find_profile(const struct verifier_result *r
 	return NULL;
 }
 
-/* Programs of both sides: A's order, then those only B has. */
-static void diff_programs(const struct profile_result *a, const struct profile_result *b, struct program_list *list)
+/* B's side of A's i-th profile: the profile of the same name, or, when each
+ * side has a single profile, that one whatever its name. */
+static const struct profile_result *diff_partner(const struct verifier_result *a, size_t i,
+						 const struct verifier_result *b)
 {
-	list_add_profile(list, a);
-	list_add_profile(list, b);
+	if (a->nr_profiles == 1 && b->nr_profiles == 1)
+		return &b->profiles[0];
+	return find_profile(b, a->profiles[i].profile);
+}
+
+size_t report_diff_pairs(const struct verifier_result *a, const struct verifier_result *b)
+{
+	size_t pairs = 0;
+
+	for (size_t i = 0; i < a->nr_profiles; i++)
+		pairs += diff_partner(a, i, b) != NULL;
+	return pairs;
 }
 
 static void format_delta(char *cell, size_t size, long long a, long long b)
@@ -373,41 +385,51 @@ static void format_insns(char *cell, size_t size, long long insns)
 		snprintf(cell, size, "%lld", insns);
 }
 
+static void print_diff_row(FILE *out, int width, const char *name, long long a, long long b)
+{
+	char a_cell[32], b_cell[32], delta_cell[32];
+
+	format_insns(a_cell, sizeof(a_cell), a);
+	format_insns(b_cell, sizeof(b_cell), b);
+	format_delta(delta_cell, sizeof(delta_cell), a, b);
+	fprintf(out, "%-*s  %12s  %12s  %10s\n", width, name, a_cell, b_cell, delta_cell);
+}
+
+static void print_diff_title(FILE *out, const struct profile_result *pa, const char *a_label,
+			     const struct profile_result *pb, const char *b_label)
+{
+	if (!strcmp(pa->profile, pb->profile))
+		fprintf(out, "\n--- A/B %s: %s vs %s ---\n", pa->profile, a_label, b_label);
+	else
+		fprintf(out, "\n--- A/B: %s (%s) vs %s (%s) ---\n", a_label, pa->profile, b_label, pb->profile);
+}
+
 void report_diff_text(FILE *out, const struct verifier_result *a, const char *a_label,
 		      const struct verifier_result *b, const char *b_label)
 {
 	for (size_t i = 0; i < a->nr_profiles; i++) {
 		const struct profile_result *pa = &a->profiles[i];
-		const struct profile_result *pb = find_profile(b, pa->profile);
+		const struct profile_result *pb = diff_partner(a, i, b);
 		struct program_list list = { STRVEC_INIT };
 		int width;
 
 		if (!pb)
 			continue;
-		diff_programs(pa, pb, &list);
+		/* A's programs in A's order, then those only B has. */
+		list_add_profile(&list, pa);
+		list_add_profile(&list, pb);
 		width = name_width(&list);
-		fprintf(out, "\n--- A/B %s: A %s vs B %s ---\n", pa->profile, a_label, b_label);
+
+		print_diff_title(out, pa, a_label, pb, b_label);
 		if (pa->outcome != RUN_LOADED)
 			fprintf(out, "A: %s\n", pa->message ? pa->message : run_outcome_name(pa->outcome));
 		if (pb->outcome != RUN_LOADED)
 			fprintf(out, "B: %s\n", pb->message ? pb->message : run_outcome_name(pb->outcome));
 		fprintf(out, "%-*s  %12s  %12s  %10s\n", width, "program", "A", "B", "delta");
-		for (size_t p = 0; p < list.names.len; p++) {
-			long long ia = profile_result_insns(pa, list.names.items[p]);
-			long long ib = profile_result_insns(pb, list.names.items[p]);
-			char ca[32], cb[32], cd[32];
-
-			format_insns(ca, sizeof(ca), ia);
-			format_insns(cb, sizeof(cb), ib);
-			format_delta(cd, sizeof(cd), ia, ib);
-			fprintf(out, "%-*s  %12s  %12s  %10s\n", width, list.names.items[p], ca, cb, cd);
-		}
-		long long ta = total_insns(pa), tb = total_insns(pb);
-		char ca[32], cb[32], cd[32];
-		format_insns(ca, sizeof(ca), ta);
-		format_insns(cb, sizeof(cb), tb);
-		format_delta(cd, sizeof(cd), ta, tb);
-		fprintf(out, "%-*s  %12s  %12s  %10s\n", width, "total", ca, cb, cd);
+		for (size_t p = 0; p < list.names.len; p++)
+			print_diff_row(out, width, list.names.items[p], profile_result_insns(pa, list.names.items[p]),
+				       profile_result_insns(pb, list.names.items[p]));
+		print_diff_row(out, width, "total", total_insns(pa), total_insns(pb));
 		strvec_release(&list.names);
 	}
 }
@@ -419,13 +441,14 @@ jv report_diff_json(const struct verifier_result *a, const char *a_label, const 
 
 	for (size_t i = 0; i < a->nr_profiles; i++) {
 		const struct profile_result *pa = &a->profiles[i];
-		const struct profile_result *pb = find_profile(b, pa->profile);
+		const struct profile_result *pb = diff_partner(a, i, b);
 		struct program_list list = { STRVEC_INIT };
 		jv rows = jv_array(), entry = jv_object();
 
 		if (!pb)
 			continue;
-		diff_programs(pa, pb, &list);
+		list_add_profile(&list, pa);
+		list_add_profile(&list, pb);
 		for (size_t p = 0; p < list.names.len; p++) {
 			long long ia = profile_result_insns(pa, list.names.items[p]);
 			long long ib = profile_result_insns(pb, list.names.items[p]);
@@ -438,8 +461,11 @@ jv report_diff_json(const struct verifier_result *a, const char *a_label, const 
 					    ia < 0 || ib < 0 ? jv_null() : jv_number((double)(ib - ia)));
 			rows = jv_array_append(rows, row);
 		}
-		entry = jv_object_set(entry, jv_string("profile"), jv_string(pa->profile));
+		entry = jv_object_set(entry, jv_string("a_profile"), jv_string(pa->profile));
+		entry = jv_object_set(entry, jv_string("b_profile"), jv_string(pb->profile));
 		entry = jv_object_set(entry, jv_string("programs"), rows);
+		entry = jv_object_set(entry, jv_string("a_total"), jv_number((double)total_insns(pa)));
+		entry = jv_object_set(entry, jv_string("b_total"), jv_number((double)total_insns(pb)));
 		diff = jv_array_append(diff, entry);
 		strvec_release(&list.names);
 	}

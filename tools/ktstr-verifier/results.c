@@ -336,6 +336,16 @@ static int load_sidecar(jv doc, const char *path, struct verifier_result *result
 	return 0;
 }
 
+/* Cut libjq's copy of the input ("... (while parsing '...')"), which can
+ * span lines, from a parse error. */
+static void shorten_parse_error(char *why)
+{
+	char *quote = why ? strstr(why, " (while parsing") : NULL;
+
+	if (quote)
+		*quote = '\0';
+}
+
 static int load_file(const char *path, struct verifier_result *result)
 {
 	enum json_error kind;
@@ -344,6 +354,7 @@ static int load_file(const char *path, struct verifier_result *result)
 	int rc;
 
 	if (!jv_is_valid(doc)) {
+		shorten_parse_error(why);
 		rc = err_msg("cannot read '%s': %s", path, why ? why : json_error_name(kind));
 		free(why);
 		jv_free(doc);

@@ -85,7 +85,10 @@ bool verifier_result_failed(const struct verifier_result *result);
 /* report.c */
 void report_text(FILE *out, const struct verifier_result *result, const struct report_opts *opts);
 jv report_json(const struct verifier_result *result, const struct report_opts *opts);
-/* A/B comparison of two results, profile by profile. */
+/* A/B comparison of two results, profile by profile: A's profiles paired
+ * with B's of the same name, or the only profile of each side with the
+ * other's.  report_diff_pairs() counts the pairs. */
+size_t report_diff_pairs(const struct verifier_result *a, const struct verifier_result *b);
 void report_diff_text(FILE *out, const struct verifier_result *a, const char *a_label,
 		      const struct verifier_result *b, const char *b_label);
 jv report_diff_json(const struct verifier_result *a, const char *a_label, const struct verifier_result *b,
@@ -102,6 +105,7 @@ struct vm_opts {
 	const char *kernel;      /* --kernel, passed on to ktstr-vm; NULL to let it discover one */
 	const char *topology;    /* NULL: ktstr-vm's default */
 	const char *timeout;     /* NULL: ktstr-vm's default */
+	const struct strvec *sched_args; /* --sched-args strings, before the profile's arguments */
 	bool verbose;
 };
 /* Run the scheduler once per profile in a VM and collect the results.
