@@ -29,12 +29,13 @@ field() {
 	jq -r "$1" "$sidecar"
 }
 
-# The kernel's own scheduler, two cgroups each confined to one CPU.
-scenario baseline --scenario cpuset_split --duration 2
+# The kernel's own scheduler, two cgroups each confined to one CPU; the
+# sidecar goes to --sidecar-dir, which wins over KTSTR_SIDECAR_DIR.
+scenario baseline --scenario cpuset_split --duration 2 --sidecar-dir "$T/explicit"
 is "$status" 0 'baseline run passes'
 check 'baseline sidecar exists' test -f "$sidecar"
 check 'baseline sidecar parses' parses "$sidecar"
-like "$sidecar" "^$KTSTR_SIDECAR_DIR/cpuset_split-1n1l2c1t-default-[0-9]{8}T[0-9]{6}Z-[0-9]+-[0-9]+\.ktstr\.json$" \
+like "$sidecar" "^$T/explicit/cpuset_split-1n1l2c1t-default-[0-9]{8}T[0-9]{6}Z-[0-9]+-[0-9]+\.ktstr\.json$" \
 	'sidecar name carries scenario, topology, profile and run id'
 is "$(field .schema_version)" 1 'sidecar has schema_version 1'
 is "$(field .scheduler)" eevdf 'baseline scheduler is eevdf'

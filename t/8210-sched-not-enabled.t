@@ -52,11 +52,26 @@ like "$(field .scheduler_log)" '-- BEGIN PROG LOAD LOG --' 'the whole libbpf log
 is "$(field .scheduler_log_truncated)" false 'a short log is not cut'
 
 # A run that never reports still leaves a sidecar: a timeout shorter than
-# the boot.
-run ktstr-vm --kernel "$KTSTR_ASSET_KERNEL" --allow-image --accel tcg --timeout 2 --scenario steady --duration 1
-is "$status" 124 'a timed-out scenario run exits 124'
+# the boot.  Without KTSTR_SIDECAR_DIR it goes to target/ktstr/ of the git
+# repository around the working directory.
+mkdir "$T/project"
+git -C "$T/project" init -q -b feature/x
+git -C "$T/project" -c user.name=t -c user.email=t@example.com commit -q --allow-empty -m start
+commit=$(git -C "$T/project" rev-parse --short=7 HEAD)
+(
+	cd "$T/project" || exit 1
+	unset KTSTR_SIDECAR_DIR CARGO_TARGET_DIR
+	run ktstr-vm --kernel "$KTSTR_ASSET_KERNEL" --allow-image --accel tcg --timeout 2 \
+		--scenario steady --duration 1
+	echo "$status" >"$T/timeout.status"
+)
+is "$(cat "$T/timeout.status")" 124 'a timed-out scenario run exits 124'
 sidecar=$(head -1 "$out")
+like "$sidecar" "^$T/project/target/ktstr/feature-x-$commit/steady-1n1l1c1t-default-.*\.ktstr\.json$" \
+	'the default sidecar directory is target/ktstr/<branch>-<commit>'
 check 'a timed-out run leaves a sidecar' parses "$sidecar"
+is "$(field '[.project_branch, .project_commit] | join(" ")')" "feature/x $commit" \
+	'the sidecar records the project branch and commit'
 is "$(field '[.outcome, .passed, .exit_status] | join(" ")')" 'timeout false 124' \
 	'the sidecar records the timeout'
 is "$(field .stats.total_workers)" 0 'the timed-out sidecar has empty stats'
