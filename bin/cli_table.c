@@ -62,6 +62,7 @@ static const struct cli_flag verifier_flags[] = {
 	{ "scheduler", 0, CLI_WORD, NULL, "scheduler package to build with cargo" },
 	{ "scheduler-bin", 0, CLI_FILE, NULL, "prebuilt scheduler binary" },
 	{ "compare-bin", 0, CLI_FILE, NULL, "second scheduler binary to compare with" },
+	{ "sched-args", 0, CLI_WORD, NULL, "more scheduler arguments, before the profile's" },
 	{ "kernel", 0, CLI_FILE, NULL, "kernel source directory, version, cache key or image" },
 	{ "all-profiles", 0, CLI_NONE, NULL, "run every flag profile of the scheduler" },
 	{ "profiles", 0, CLI_WORD, NULL, "comma-separated flag profiles to run" },

@@ -90,6 +90,11 @@ one_line_error 'missing binary error is one line'
 : >"$T/plain"
 expect_status 2 'binary not executable' ktstr-verifier --scheduler-bin "$T/plain"
 like "$(cat "$err")" "scheduler binary '$T/plain' \\(--scheduler-bin\\) is not executable" 'not executable named'
+expect_status 2 'missing kernel' ktstr-verifier --scheduler-bin "$FIXTURE" --kernel "$T/no-bzImage"
+like "$(cat "$err")" "kernel path '$T/no-bzImage' does not exist" "ktstr-vm's reason is shown"
+like "$(cat "$err")" "profile 'default': ktstr-vm exited with status 125 without writing a sidecar" \
+	'failed run named'
+is "$(wc -c <"$out" | tr -d ' ')" 0 'nothing on stdout without a run'
 expect_status 2 'empty profile list' ktstr-verifier --scheduler-bin "$FIXTURE" --profiles ''
 expect_status 2 'unknown subcommand' ktstr-verifier frob
 like "$(head -n1 "$err")" "unknown subcommand 'frob'" 'unknown subcommand named'

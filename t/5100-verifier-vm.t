@@ -1,7 +1,7 @@
 #!/bin/sh
 # ktstr-verifier against the real verifier: the Debian 7.3 sched_ext kernel
 # under QEMU, the kernel's example schedulers and the fixture scheduler.
-# Nine boots in all (about 10 s each under TCG).
+# Ten boots in all (about 10 s each under TCG; one stops after 2 s).
 . "${0%/*}/lib/test-lib.sh"
 require_assets
 
@@ -118,6 +118,12 @@ is "$(grep -c 'goto pc-9' "$out")" 64 'raw log has every round'
 check 'raw log is not folded' sh -c "! grep -q 'identical iterations omitted' '$out'"
 expect_status 1 'show of the sidecar' ktstr-verifier show "$sidecar"
 check 'show folds like the live report' cmp -s "$out" "$T/loop.txt"
+
+# A VM that times out says nothing about the scheduler: exit 2.
+expect_status 2 'timed-out run exits 2' ktstr-verifier --scheduler-bin "$FIXTURE" --kernel "$KERNEL" --timeout 2 --json
+is "$(jq -r '.profiles[0].outcome' "$out")" error 'timed-out run outcome is error'
+like "$(jq -r '.profiles[0].message' "$out")" "outcome 'timeout'" 'timed-out run message says timeout'
+like "$(cat "$err")" 'timed out after 2 s' "ktstr-vm's messages shown for a failed run"
 
 # A scheduler that crashes before loading anything.
 printf '#include <signal.h>\nint main(void)\n{\n\traise(SIGSEGV);\n\treturn 0;\n}\n' >"$T/crash.c"
