@@ -705,7 +705,7 @@ static void print_elvish_tree(struct gen *g)
 		put_doubled_quoted(out, g->nodes[i].path);
 		fputs("=[\n    &commands=[", out);
 		for (const struct cli_node *sub = node->subcommands; sub && sub->name; sub++) {
-			fprintf(out, "&%s=", sub->name);
+			fprintf(out, "&'%s'=", sub->name);
 			put_doubled_quoted(out, sub->summary);
 			fputc(' ', out);
 		}
@@ -715,10 +715,10 @@ static void print_elvish_tree(struct gen *g)
 		for (const struct cli_flag *f = node->flags; f && f->long_name; f++) {
 			char *kind = kind_with_choices(f->value, f->choices);
 
-			fprintf(out, "&--%s=", f->long_name);
+			fprintf(out, "&'--%s'=", f->long_name);
 			put_doubled_quoted(out, kind);
 			if (f->short_name) {
-				fprintf(out, " &-%c=", f->short_name);
+				fprintf(out, " &'-%c'=", f->short_name);
 				put_doubled_quoted(out, kind);
 			}
 			fputc(' ', out);
@@ -836,20 +836,27 @@ static void print_powershell(struct gen *g)
 			put_doubled_quoted(out, sub->summary);
 			fputc(';', out);
 		}
-		fputs(" }\n            flags = @{", out);
+		/* "FLAG=KIND" strings, because a hashtable would fold -v and -V. */
+		fputs(" }\n            flags = @(", out);
 		for (const struct cli_flag *f = node->flags; f && f->long_name; f++) {
+			char *entry;
+
 			kind = kind_with_choices(f->value, f->choices);
-			fprintf(out, " '--%s' = ", f->long_name);
-			put_doubled_quoted(out, kind);
-			fputc(';', out);
+			entry = xasprintf("--%s=%s", f->long_name, kind);
+			fputc(' ', out);
+			put_doubled_quoted(out, entry);
+			free(entry);
 			if (f->short_name) {
-				fprintf(out, " '-%c' = ", f->short_name);
-				put_doubled_quoted(out, kind);
-				fputc(';', out);
+				entry = xasprintf("-%c=%s", f->short_name, kind);
+				fputs(", ", out);
+				put_doubled_quoted(out, entry);
+				free(entry);
 			}
+			if (f[1].long_name)
+				fputc(',', out);
 			free(kind);
 		}
-		fputs(" }\n            positional = ", out);
+		fputs(" )\n            positional = ", out);
 		kind = kind_with_choices(node->positional, node->positional_choices);
 		put_doubled_quoted(out, kind);
 		free(kind);
@@ -858,6 +865,14 @@ static void print_powershell(struct gen *g)
 	fputs("    }\n\n", out);
 
 	fprintf(out,
+		"    # The kind of value that flag $name of $node takes, case-sensitively.\n"
+		"    function Get-FlagKind($node, $name) {\n"
+		"        foreach ($entry in $node.flags) {\n"
+		"            $flag, $kind = $entry -split '=', 2\n"
+		"            if ($flag -ceq $name) { return $kind }\n"
+		"        }\n"
+		"        return $null\n"
+		"    }\n\n"
 		"    # The words before the one under the cursor.\n"
 		"    $words = @($commandAst.CommandElements |\n"
 		"        Where-Object { $_.Extent.EndOffset -lt $cursorPosition -or\n"
@@ -880,7 +895,7 @@ static void print_powershell(struct gen *g)
 		"        if ($valueOf -ne '') { $valueOf = ''; continue }\n"
 		"        if ($word -eq '--') { return }\n"
 		"        if ($word.StartsWith('-')) {\n"
-		"            $kind = $tree[$cmdpath].flags[$word]\n"
+		"            $kind = Get-FlagKind $tree[$cmdpath] $word\n"
 		"            if ($kind -and $kind -ne 'none') { $valueOf = $word }\n"
 		"        } elseif ($tree[$cmdpath].commands.ContainsKey($word)) {\n"
 		"            $cmdpath = if ($cmdpath -eq '') { $word } else { \"$cmdpath $word\" }\n"
@@ -891,9 +906,9 @@ static void print_powershell(struct gen *g)
 		"    $kind = 'none'\n"
 		"    $names = @()\n"
 		"    if ($valueOf -ne '') {\n"
-		"        $kind = $node.flags[$valueOf]\n"
+		"        $kind = Get-FlagKind $node $valueOf\n"
 		"    } elseif ($wordToComplete.StartsWith('-')) {\n"
-		"        $names = @($node.flags.Keys)\n"
+		"        $names = @($node.flags | ForEach-Object { ($_ -split '=', 2)[0] })\n"
 		"    } elseif ($node.commands.Count -gt 0) {\n"
 		"        $names = @($node.commands.Keys)\n"
 		"    } else {\n"
@@ -909,7 +924,7 @@ static void print_powershell(struct gen *g)
 		"            }\n"
 		"        return\n"
 		"    }\n"
-		"    $names | Where-Object { $_ -like \"$wordToComplete*\" } | Sort-Object | ForEach-Object {\n"
+		"    $names | Where-Object { $_ -clike \"$wordToComplete*\" } | Sort-Object | ForEach-Object {\n"
 		"        $tip = if ($node.commands.ContainsKey($_)) { $node.commands[$_] } else { $_ }\n"
 		"        [System.Management.Automation.CompletionResult]::new($_, $_, 'ParameterValue', $tip)\n"
 		"    }\n"

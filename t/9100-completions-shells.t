@@ -121,11 +121,11 @@ for shell in elvish powershell; do
 	run cargo-ktstr completions "$shell"
 	is "$status" 0 "$shell script exits 0 (not run: $shell is not installed)"
 	cp "$out" "$T/script"
-	# Every command path, and every subcommand and flag name, appears quoted
-	# as a map key.
+	# Every command path, and every subcommand and flag name, appears quoted:
+	# as a map key, or as "FLAG=KIND" in PowerShell's flag lists.
 	missing=$(awk -F'\t' '$2 != "ARGS" { print $1; print $2 }' "$T/table" | sort -u |
 		while IFS= read -r word; do
-			grep -qF -- "'$word'" "$T/script" || grep -qF -- "&$word=" "$T/script" ||
+			grep -qF -- "'$word'" "$T/script" || grep -qF -- "'$word=" "$T/script" ||
 				printf ' [%s]' "$word"
 		done)
 	is "$missing" '' "$shell script text has every command and flag (not run)"
