@@ -122,15 +122,17 @@ static bool proc_field(const char *text, const char *name, uint64_t *out)
 
 int work_read_proc(pid_t pid, struct worker_slot *slot)
 {
-	char path[64];
+	char dir[32], path[64];
 	char *text;
 	unsigned long long run, delay, slices;
 	int status = 0;
 
 	if (pid)
-		snprintf(path, sizeof(path), "/proc/%d/schedstat", (int)pid);
+		snprintf(dir, sizeof(dir), "/proc/%d", (int)pid);
 	else
-		snprintf(path, sizeof(path), "/proc/self/schedstat");
+		snprintf(dir, sizeof(dir), "/proc/self");
+
+	snprintf(path, sizeof(path), "%s/schedstat", dir);
 	text = fs_read_file(path, NULL);
 	if (text && sscanf(text, "%llu %llu %llu", &run, &delay, &slices) == 3) {
 		slot->cpu_time_ns = run;
@@ -144,12 +146,12 @@ int work_read_proc(pid_t pid, struct worker_slot *slot)
 	/* se.nr_migrations is in /proc/<pid>/sched; kernels built without
 	 * its debug interface lack the file, and the count of CPU changes seen
 	 * at progress marks stands in. */
-	snprintf(path + strlen(path) - strlen("schedstat"), sizeof("schedstat"), "sched");
+	snprintf(path, sizeof(path), "%s/sched", dir);
 	text = fs_read_file(path, NULL);
 	slot->migrations_known = text && proc_field(text, "se.nr_migrations", &slot->migrations);
 	free(text);
 
-	snprintf(path + strlen(path) - strlen("sched"), sizeof("schedstat"), "status");
+	snprintf(path, sizeof(path), "%s/status", dir);
 	text = fs_read_file(path, NULL);
 	if (text) {
 		proc_field(text, "voluntary_ctxt_switches", &slot->voluntary_switches);

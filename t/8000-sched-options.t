@@ -90,7 +90,7 @@ like "$(cat "$err")" "invalid number of workers 3 in cgroup 'cg0': PipeIo worker
 	'odd paired worker count is explained'
 
 expect_status 125 'split needs a CPU per cgroup' ktstr-vm --cgroups 2 --cpuset split
-like "$(cat "$err")" "cannot split 1 CPUs of the topology 1n1l1c1t among 2 cgroups" \
+like "$(cat "$err")" "invalid cpuset 'split': 2 cgroups cannot each get a CPU of their own, since the topology 1n1l1c1t has 1" \
 	'split error names the counts'
 
 expect_status 125 '--cgroups with --scenario is rejected' ktstr-vm --scenario steady --cgroups 2

@@ -328,6 +328,8 @@ static int resolve_scheduler(struct scenario_opts *opts)
 	if (!opts->scheduler_path)
 		return err_msg("cannot use the scheduler '%s' (%s): %s", path, origin, strerror(errno));
 	opts->guest_sched_path = xasprintf("%s/%s", GUEST_SCHED_DIR, fs_basename(opts->scheduler_path));
+	opts->guest_files[0] = opts->scheduler_path;
+	opts->guest_files[1] = opts->guest_sched_path;
 	return 0;
 }
 
@@ -470,14 +472,8 @@ unsigned scenario_run_seconds(const struct scenario_opts *opts)
 
 const char *const *scenario_guest_files(const struct scenario_opts *opts)
 {
-	struct scenario_opts *mutable = (struct scenario_opts *)opts;
-
-	mutable->guest_files[0] = opts->scheduler_path;
-	mutable->guest_files[1] = opts->guest_sched_path;
-	mutable->guest_files[2] = NULL;
-	if (!opts->scheduler_path)
-		mutable->guest_files[0] = NULL;
-	return mutable->guest_files;
+	/* Filled by scenario_validate(); all NULL without a scheduler. */
+	return opts->guest_files;
 }
 
 /* One config line; the value escaped as the guest's parser expects. */

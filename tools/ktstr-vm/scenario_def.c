@@ -446,8 +446,8 @@ int scenario_def_resolve(struct scenario_def *def, const struct topology *topo)
 	for (size_t i = 0; i < def->nr_cgroups; i++)
 		splits += def->cgroups[i].cpuset_text && !strcmp(def->cgroups[i].cpuset_text, "split");
 	if (splits > nr_cpus)
-		return err_msg("cannot split %u CPUs of the topology %s among %zu cgroups: give each cgroup at least one CPU",
-			       nr_cpus, label, splits);
+		return err_msg("invalid cpuset 'split': %zu cgroups cannot each get a CPU of their own, since the topology %s has %u",
+			       splits, label, nr_cpus);
 
 	for (size_t i = 0; i < def->nr_cgroups; i++) {
 		struct cgroup_def *cg = &def->cgroups[i];
