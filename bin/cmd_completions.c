@@ -760,7 +760,8 @@ static void print_elvish(struct gen *g)
 			"  set ktstr-%s-previous = $edit:completion:arg-completer[cargo]\n"
 			"}\n\n", id, id);
 
-	fprintf(out, "set edit:completion:arg-completer[%s] = {|@words|\n", g->binary);
+	/* A function, not a lambda, because only fn bodies catch return. */
+	fprintf(out, "fn ktstr-%s-complete {|@words|\n", id);
 	fprintf(out, "  var cur = $words[-1]\n");
 	if (g->cargo)
 		fprintf(out,
@@ -809,7 +810,9 @@ static void print_elvish(struct gen *g)
 		"  } else {\n"
 		"    ktstr-%s-offer $node[positional] $cur\n"
 		"  }\n"
-		"}\n", id, first, id, id);
+		"}\n\n"
+		"set edit:completion:arg-completer[%s] = $ktstr-%s-complete~\n",
+		id, first, id, id, g->binary, id);
 }
 
 static void print_powershell(struct gen *g)

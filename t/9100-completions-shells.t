@@ -131,6 +131,28 @@ for shell in elvish powershell; do
 	is "$missing" '' "$shell script text has every command and flag (not run)"
 done
 like "$(cargo-ktstr completions elvish)" 'arg-completer\[cargo\]' 'elvish: completes cargo'
+
+# Where elvish is installed (Debian's elvish package), run the completer.
+# elvish -norc has no edit: module, so the test binds the completer to a
+# variable and lists file candidates as FILES.
+if command -v elvish >/dev/null; then
+	cargo-ktstr completions elvish | sed \
+		-e 's/^set edit:completion:arg-completer\[cargo\] = /var completer = /' \
+		-e 's/\$edit:completion:arg-completer\[cargo\]/$nil/' \
+		-e 's/has-key \$edit:completion:arg-completer cargo/eq a b/' \
+		-e 's/edit:complete-filename/put FILES/' >"$T/cargo.elv"
+	cat >"$T/complete.elv" <<ELV
+eval (slurp < $T/cargo.elv)'
+echo (\$completer cargo ktstr ker | order)
+echo (\$completer cargo ktstr kernel build --source "" | order)'
+ELV
+	run env HOME="$T" elvish -norc "$T/complete.elv"
+	like "$(head -n 1 "$out")" '^completions coverage kernel shell test test-stats verifier$' \
+		'elvish: cargo ktstr ker<TAB> (edit: stubbed)'
+	is "$(sed -n 2p "$out" | sed 's/ *$//')" 'FILES' 'elvish: --source offers paths (edit: stubbed)'
+else
+	skip 'elvish: not installed, completer not run'
+fi
 like "$(cargo-ktstr completions powershell)" "-CommandName 'cargo'" 'powershell: completes cargo'
 
 # Bad input: one line, exit 2, nothing on stdout.
