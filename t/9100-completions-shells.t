@@ -149,7 +149,7 @@ ELV
 	run env HOME="$T" elvish -norc "$T/complete.elv"
 	like "$(head -n 1 "$out")" '^completions coverage kernel shell test test-stats verifier$' \
 		'elvish: cargo ktstr ker<TAB> (edit: stubbed)'
-	is "$(sed -n 2p "$out" | sed 's/ *$//')" 'FILES' 'elvish: --source offers paths (edit: stubbed)'
+	is "$(sed -n 2p "$out" | sed 's/^ *//; s/ *$//')" 'FILES' 'elvish: --source offers paths (edit: stubbed)'
 else
 	skip 'elvish: not installed, completer not run'
 fi
