@@ -56,14 +56,20 @@ static void print_completions_usage(FILE *out)
 		"                     made from, one tab-separated line per entry\n"
 		"  -h, --help         print this help and exit\n"
 		"\n"
-		"Examples:\n"
-		"  %s completions bash > ~/.local/share/bash-completion/completions/%s\n"
-		"  %s completions zsh > ~/.zfunc/_%s\n"
-		"  %s completions fish > ~/.config/fish/completions/%s.fish\n",
-		dispatch_label, dispatch_label, dispatch_is_cargo ? "cargo" : "ktstr",
-		dispatch_label, dispatch_is_cargo ? "cargo" : "ktstr",
-		dispatch_label, dispatch_is_cargo ? "cargo-ktstr" : "ktstr",
-		dispatch_label, dispatch_is_cargo ? "cargo-ktstr" : "ktstr");
+		"Examples:\n",
+		dispatch_label, dispatch_label, dispatch_is_cargo ? "cargo" : "ktstr");
+	if (dispatch_is_cargo)
+		fprintf(out,
+			"  %s completions bash >> ~/.local/share/bash-completion/completions/cargo\n"
+			"  %s completions zsh > ~/.zfunc/_cargo-ktstr\n"
+			"  %s completions fish > ~/.config/fish/conf.d/cargo-ktstr.fish\n",
+			dispatch_label, dispatch_label, dispatch_label);
+	else
+		fprintf(out,
+			"  %s completions bash > ~/.local/share/bash-completion/completions/ktstr\n"
+			"  %s completions zsh > ~/.zfunc/_ktstr\n"
+			"  %s completions fish > ~/.config/fish/completions/ktstr.fish\n",
+			dispatch_label, dispatch_label, dispatch_label);
 }
 
 static void collect_nodes(struct gen *g, const char *path, const struct cli_node *node)
@@ -366,17 +372,21 @@ static void print_bash(struct gen *g)
 
 	if (g->cargo) {
 		fprintf(out,
-			"# bash-completion loads cargo's completion on first use; load it now so\n"
-			"# that it can be kept.  The guard stops a loop when this script is the\n"
-			"# file the loader finds for cargo.\n"
+			"# bash-completion loads cargo's completion only on first use, from the\n"
+			"# first cargo file in its directories.  Load it now so that it can be\n"
+			"# kept, skipping this script when it is one of those files.\n"
 			"if ! complete -p cargo >/dev/null 2>&1 && [[ -z ${_ktstr_loading-} ]]; then\n"
 			"\t_ktstr_loading=1\n"
-			"\tif declare -F _comp_load >/dev/null; then\n"
-			"\t\t_comp_load cargo >/dev/null 2>&1\n"
-			"\telif declare -F __load_completion >/dev/null; then\n"
-			"\t\t__load_completion cargo >/dev/null 2>&1\n"
-			"\tfi\n"
-			"\tunset _ktstr_loading\n"
+			"\t_ktstr_dirs=\"${BASH_COMPLETION_USER_DIR:-${XDG_DATA_HOME:-$HOME/.local/share}/bash-completion}\"\n"
+			"\tIFS=: read -ra _ktstr_data <<<\"${XDG_DATA_DIRS:-/usr/local/share:/usr/share}\"\n"
+			"\tfor _ktstr_dir in \"$_ktstr_dirs\" \"${_ktstr_data[@]/%%//bash-completion}\"; do\n"
+			"\t\t_ktstr_file=$_ktstr_dir/completions/cargo\n"
+			"\t\t[[ -f $_ktstr_file ]] || continue\n"
+			"\t\t[[ $_ktstr_file -ef ${BASH_SOURCE[0]} ]] && continue\n"
+			"\t\t. \"$_ktstr_file\" >/dev/null 2>&1\n"
+			"\t\tbreak\n"
+			"\tdone\n"
+			"\tunset _ktstr_loading _ktstr_dirs _ktstr_data _ktstr_dir _ktstr_file\n"
 			"fi\n"
 			"# Keep the completion function cargo had, unless it is this one\n"
 			"# (the script was loaded twice).\n"

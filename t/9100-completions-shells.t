@@ -71,7 +71,17 @@ is "$(bash_complete "$T/cargo.bash" cargo bu)" 'build-from-prior' \
 cp "$T/cargo.bash" "$T/bc/completions/cargo"
 is "$(bash_complete "$T/cargo.bash" cargo ktstr ker)" 'kernel' \
 	'bash: script as the cargo file does not loop'
-unset BASH_COMPLETION_USER_DIR
+
+# The script saved as the user's cargo file (which hides the system one
+# from bash-completion) still keeps the system's cargo completion.
+mkdir -p "$T/sys/bash-completion/completions"
+cp "$T/prior.bash" "$T/sys/bash-completion/completions/cargo"
+export XDG_DATA_DIRS="$T/sys"
+is "$(bash_complete "$T/bc/completions/cargo" cargo bu)" 'build-from-prior' \
+	'bash: user cargo file keeps the system one'
+is "$(bash_complete "$T/bc/completions/cargo" cargo ktstr kernel l)" 'list' \
+	'bash: user cargo file completes ktstr'
+unset BASH_COMPLETION_USER_DIR XDG_DATA_DIRS
 
 run ktstr completions bash
 cp "$out" "$T/ktstr.bash"
