@@ -216,18 +216,12 @@ static int wait_for_main_child(pid_t pid)
 	return status;
 }
 
-static int run_exec(const struct guest_config *config)
+static int run_exec(const struct guest_config *config, int out, int err)
 {
 	const char *command = guest_config_get(config, "exec");
-	int out = guest_port_open(GUEST_PORT_STDOUT, O_WRONLY);
-	int err = guest_port_open(GUEST_PORT_STDERR, O_WRONLY);
 
 	if (!command)
 		init_failed("no exec= in " GUEST_CONFIG_PATH, 0);
-	if (out < 0)
-		init_failed("open port " GUEST_PORT_STDOUT, errno);
-	if (err < 0)
-		init_failed("open port " GUEST_PORT_STDERR, errno);
 
 	pid_t pid = fork();
 	if (pid < 0)
@@ -243,10 +237,7 @@ static int run_exec(const struct guest_config *config)
 		dprintf(STDERR_FILENO, "ktstr-guest: cannot run /bin/sh: %s\n", strerror(errno));
 		_exit(127);
 	}
-	int status = wait_for_main_child(pid);
-	close(out);
-	close(err);
-	return status;
+	return wait_for_main_child(pid);
 }
 
 static void set_window_size(int fd, const struct guest_config *config)
@@ -287,19 +278,14 @@ static int run_shell(const struct guest_config *config)
 		_exit(127);
 	}
 	int status = wait_for_main_child(pid);
+	/* Let the shell's last output leave the guest before the exit record. */
+	tcdrain(tty);
 	close(tty);
 	return status;
 }
 
-static int run_scenario(const struct guest_config *config)
+static int run_scenario(const struct guest_config *config, int out, int err)
 {
-	int out = guest_port_open(GUEST_PORT_STDOUT, O_WRONLY);
-	int err = guest_port_open(GUEST_PORT_STDERR, O_WRONLY);
-
-	if (out < 0)
-		init_failed("open port " GUEST_PORT_STDOUT, errno);
-	if (err < 0)
-		init_failed("open port " GUEST_PORT_STDERR, errno);
 	/* The scenario's own output goes where an exec command's would; init's
 	 * messages stay on the console through console_fd. */
 	fflush(NULL);
@@ -308,9 +294,52 @@ static int run_scenario(const struct guest_config *config)
 	int status = scenario_run(config);
 	fflush(NULL);
 	kill(-1, SIGKILL);
-	while (waitpid(-1, NULL, WNOHANG) > 0)
+	while (waitpid(-1, NULL, 0) > 0 || errno == EINTR)
 		;
 	return status;
+}
+
+/* Write the end marker on an output port: the host stops reading the stream
+ * there, and knows that nothing of it is still in flight. */
+static void write_end_marker(int fd, const char *marker)
+{
+	size_t len = strlen(marker), done = 0;
+
+	while (done < len) {
+		ssize_t n = write(fd, marker + done, len - done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			say("cannot write the end of output: %s", strerror(errno));
+			return;
+		}
+		done += (size_t)n;
+	}
+}
+
+/* Rewrite the config file without the end marker, so that a command that
+ * prints the file cannot end its own output early. */
+static void hide_end_marker(const struct guest_config *config)
+{
+	FILE *file = fopen(GUEST_CONFIG_PATH, "we");
+
+	if (!file)
+		return;
+	for (size_t i = 0; i < config->len; i++) {
+		if (!strcmp(config->keys[i], "end_marker"))
+			continue;
+		fprintf(file, "%s=", config->keys[i]);
+		for (const char *p = config->values[i]; *p; p++) {
+			if (*p == '\n')
+				fputs("\\n", file);
+			else if (*p == '\\')
+				fputs("\\\\", file);
+			else
+				fputc(*p, file);
+		}
+		fputc('\n', file);
+	}
+	fclose(file);
 }
 
 static void send_ready(void)
@@ -345,16 +374,31 @@ int main(int argc, char **argv)
 	if (guest_config_load(GUEST_CONFIG_PATH, &config) != 0)
 		init_failed("read " GUEST_CONFIG_PATH, errno);
 	setup_environment(&config);
+	const char *end_marker = guest_config_get(&config, "end_marker");
+	if (end_marker)
+		hide_end_marker(&config);
+
+	int out = guest_port_open(GUEST_PORT_STDOUT, O_WRONLY);
+	if (out < 0)
+		init_failed("open port " GUEST_PORT_STDOUT, errno);
+	int err = guest_port_open(GUEST_PORT_STDERR, O_WRONLY);
+	if (err < 0)
+		init_failed("open port " GUEST_PORT_STDERR, errno);
 
 	const char *mode = guest_config_get(&config, "mode");
 	if (mode && !strcmp(mode, "exec"))
-		status = run_exec(&config);
+		status = run_exec(&config, out, err);
 	else if (mode && !strcmp(mode, "shell"))
 		status = run_shell(&config);
 	else if (mode && !strcmp(mode, "scenario"))
-		status = run_scenario(&config);
+		status = run_scenario(&config, out, err);
 	else
 		init_failed(mode ? "unknown mode= in " GUEST_CONFIG_PATH : "no mode= in " GUEST_CONFIG_PATH, 0);
+
+	if (end_marker) {
+		write_end_marker(out, end_marker);
+		write_end_marker(err, end_marker);
+	}
 
 	snprintf(status_text, sizeof(status_text), "%d", status);
 	if (guest_send("exit", status_text, strlen(status_text)) != 0)

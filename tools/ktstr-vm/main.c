@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #define MIN_MEMORY_MB 128
@@ -89,7 +90,7 @@ static const char usage_text[] =
 	"      --console-log FILE  write the whole kernel console to FILE\n"
 	"      --json              print a JSON report of the run on stdout; the guest's\n"
 	"                          stdout goes into it\n"
-	"  -v, --verbose           show QEMU's command line and its output\n"
+	"  -v, --verbose           show QEMU's output and the initramfs build time\n"
 	"  -h, --help              print this help and exit\n"
 	"  -V, --version           print the version and exit\n";
 
@@ -274,6 +275,14 @@ static void resolve_kernel(const struct vm_options *opts, struct kernel_ref *ref
 		info_msg("booting %s from %s", ref->image_path, ref->origin);
 }
 
+static double monotonic_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 /* Escape a config value: a newline becomes backslash-n, a backslash doubles. */
 static void put_config(FILE *out, const char *key, const char *value)
 {
@@ -291,7 +300,7 @@ static void put_config(FILE *out, const char *key, const char *value)
 
 static char *config_text(const struct vm_options *opts, enum vm_mode mode,
 			 const struct guest_inputs *inputs, const struct guest_image *image,
-			 const struct kernel_ref *kernel, unsigned memory_mb)
+			 const struct kernel_ref *kernel, unsigned memory_mb, const char *end_marker)
 {
 	char *text = NULL, label[32];
 	size_t len = 0;
@@ -306,6 +315,7 @@ static char *config_text(const struct vm_options *opts, enum vm_mode mode,
 	snprintf(label, sizeof(label), "%u,%u,%u,%u", opts->topology.numa_nodes, opts->topology.llcs,
 		 opts->topology.cores_per_llc, opts->topology.threads_per_core);
 	put_config(out, "topology", label);
+	put_config(out, "end_marker", end_marker);
 
 	/* PATH: the included directories that hold programs, then busybox's. */
 	char *joined = xstrdup("");
@@ -395,6 +405,7 @@ int main(int argc, char **argv)
 	diag_init(argv[0]);
 	opts.scenario = scenario_opts_new();
 	parse_options(argc, argv, &opts);
+	scenario_set_json(opts.scenario, opts.json);
 
 	if (opts.exec && scenario_requested(opts.scenario))
 		usage_error("--exec cannot be combined with a scheduler or scenario run");
@@ -434,8 +445,12 @@ int main(int argc, char **argv)
 
 	/* The config names the library directories that the base archive's
 	 * libraries need, so the base comes first. */
+	double prepare_start = monotonic_seconds();
 	if (guest_image_prepare(&inputs, &image) != 0)
 		exit(VM_EXIT_FAILED);
+	debug_msg("initramfs: %s in %.3f s (%llu bytes of files)",
+		  image.cache_hit ? "cached" : "built", monotonic_seconds() - prepare_start,
+		  image.uncompressed_bytes);
 	launch.memory_mb = opts.memory_mb;
 	if (!launch.memory_mb) {
 		/* Room for the unpacked initramfs (it lives in RAM, and the
@@ -443,7 +458,8 @@ int main(int argc, char **argv)
 		unsigned long long initramfs_mb = (image.uncompressed_bytes + (1u << 20) - 1) >> 20;
 		launch.memory_mb = BASE_MEMORY_MB + 2 * (unsigned)initramfs_mb;
 	}
-	char *config = config_text(&opts, mode, &inputs, &image, &kernel, launch.memory_mb);
+	char *end_marker = vm_end_marker_new();
+	char *config = config_text(&opts, mode, &inputs, &image, &kernel, launch.memory_mb, end_marker);
 	if (guest_image_write(&image, config, sock_dir) != 0)
 		exit(VM_EXIT_FAILED);
 	free(config);
@@ -455,14 +471,18 @@ int main(int argc, char **argv)
 	launch.sock_dir = sock_dir;
 	launch.topology = opts.topology;
 	launch.timeout_sec = opts.timeout_sec;
-	if (!launch.timeout_sec)
+	if (!launch.timeout_sec) {
 		launch.timeout_sec = !strcmp(launch.accel, "kvm") ? TIMEOUT_KVM_SEC : TIMEOUT_TCG_SEC;
+		if (mode == VM_MODE_SCENARIO)
+			launch.timeout_sec += scenario_run_seconds(opts.scenario);
+	}
 	char *cmdline = kernel_cmdline(&opts);
 	launch.cmdline = cmdline;
 	launch.mode = mode;
 	launch.dmesg = opts.dmesg;
 	launch.capture_stdout = opts.json;
 	launch.console_log = opts.console_log;
+	launch.end_marker = end_marker;
 
 	result.accel = launch.accel;
 	result.kernel_image = kernel.image_path;
@@ -493,11 +513,14 @@ int main(int argc, char **argv)
 	} else {
 		vm_result_explain(&result);
 	}
-	if (opts.json && vm_result_print_json(&result, extra.guest_stdout, extra.guest_stdout_len) != 0)
+	/* A scenario run's report is its sidecar, printed by scenario_report(). */
+	if (opts.json && mode != VM_MODE_SCENARIO &&
+	    vm_result_print_json(&result, extra.guest_stdout, extra.guest_stdout_len) != 0)
 		status = VM_EXIT_FAILED;
 
 	free(extra.guest_stdout);
 	free(cmdline);
+	free(end_marker);
 	kernel_ref_release(&kernel);
 	vm_result_release(&result);
 	guest_image_release(&image);

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -30,8 +31,8 @@
 #define QEMU_OUTPUT_MAX 8192
 #define RECORD_MAX (64u << 20)
 #define STDOUT_CAPTURE_MAX (64u << 20)
-/* How long the guest may take to power off after its exit record. */
-#define POWER_OFF_GRACE_SEC 10.0
+/* How long the guest may take to finish its output after its exit record. */
+#define OUTPUT_GRACE_SEC 10.0
 /* Ctrl-A: the first key of the shell's escape sequence; Ctrl-A x quits. */
 #define ESCAPE_KEY 0x01
 
@@ -43,6 +44,14 @@ static const char *const channel_names[CH_COUNT] = { "console", "stdout", "stder
 struct channel {
 	int listen_fd;
 	int fd;
+};
+
+/* Finds the end marker in an output stream that arrives in pieces: bytes
+ * that might begin the marker wait in pending until the next piece. */
+struct stream_end {
+	char pending[128];
+	size_t pending_len;
+	bool ended;
 };
 
 struct run_state {
@@ -57,6 +66,8 @@ struct run_state {
 	double start;
 	double deadline;
 	double exit_deadline;
+	bool exit_seen;
+	struct stream_end stream_ends[2]; /* stdout, stderr */
 	int stop_signal;
 	bool timed_out;
 	bool escaped;
@@ -227,7 +238,8 @@ static void add_record(struct run_state *st, const char *kind, size_t kind_len, 
 		result->guest_status = (end != rec->payload && status >= 0 && status <= 255)
 					       ? (int)status
 					       : VM_EXIT_FAILED;
-		st->exit_deadline = now_seconds() + POWER_OFF_GRACE_SEC;
+		st->exit_seen = true;
+		st->exit_deadline = now_seconds() + OUTPUT_GRACE_SEC;
 	}
 }
 
@@ -289,6 +301,80 @@ static void capture_stdout(struct run_state *st, const char *data, size_t len)
 	st->captured_len += len;
 }
 
+/* ---- the guest's stdout and stderr ---- */
+
+static void output_forward(struct run_state *st, enum channel_id id, const char *data, size_t len)
+{
+	if (id == CH_STDOUT && st->launch->capture_stdout)
+		capture_stdout(st, data, len);
+	else
+		write_all(id == CH_STDOUT ? STDOUT_FILENO : STDERR_FILENO, data, len);
+}
+
+/* Forward output up to the end marker.  Bytes after the marker cannot come
+ * from the guest's processes, which init ended before writing it. */
+static void output_input(struct run_state *st, enum channel_id id, const char *data, size_t len)
+{
+	struct stream_end *end = &st->stream_ends[id == CH_STDOUT ? 0 : 1];
+	const char *marker = st->launch->end_marker;
+	size_t marker_len = marker ? strlen(marker) : 0;
+
+	if (end->ended)
+		return;
+	if (!marker_len || marker_len > sizeof(end->pending)) {
+		output_forward(st, id, data, len);
+		return;
+	}
+	while (len > 0) {
+		/* Fill pending, then forward what can no longer start the marker. */
+		size_t take = sizeof(end->pending) - end->pending_len;
+		if (take > len)
+			take = len;
+		memcpy(end->pending + end->pending_len, data, take);
+		end->pending_len += take;
+		data += take;
+		len -= take;
+
+		char *found = memmem(end->pending, end->pending_len, marker, marker_len);
+		if (found) {
+			output_forward(st, id, end->pending, (size_t)(found - end->pending));
+			end->pending_len = 0;
+			end->ended = true;
+			return;
+		}
+		size_t keep = marker_len - 1 < end->pending_len ? marker_len - 1 : end->pending_len;
+		while (keep > 0 && memcmp(end->pending + end->pending_len - keep, marker, keep) != 0)
+			keep--;
+		size_t forward = end->pending_len - keep;
+		output_forward(st, id, end->pending, forward);
+		memmove(end->pending, end->pending + forward, keep);
+		end->pending_len = keep;
+	}
+}
+
+/* Flush bytes held back as a possible marker start once the stream is over. */
+static void output_flush(struct run_state *st)
+{
+	for (int i = 0; i < 2; i++) {
+		struct stream_end *end = &st->stream_ends[i];
+
+		if (!end->ended && end->pending_len)
+			output_forward(st, i == 0 ? CH_STDOUT : CH_STDERR, end->pending, end->pending_len);
+		end->pending_len = 0;
+	}
+}
+
+/* The run is over once the guest sent its exit record and, with an end
+ * marker, both output streams reached it: nothing is left in flight. */
+static bool guest_done(const struct run_state *st)
+{
+	if (!st->exit_seen)
+		return false;
+	if (!st->launch->end_marker)
+		return false;
+	return st->stream_ends[0].ended && st->stream_ends[1].ended;
+}
+
 /* ---- the interactive shell's input ---- */
 
 static void shell_key_input(struct run_state *st, const char *data, size_t len)
@@ -329,13 +415,8 @@ static void channel_input(struct run_state *st, enum channel_id id, const char *
 		console_input(st, data, len);
 		break;
 	case CH_STDOUT:
-		if (st->launch->capture_stdout)
-			capture_stdout(st, data, len);
-		else
-			write_all(STDOUT_FILENO, data, len);
-		break;
 	case CH_STDERR:
-		write_all(STDERR_FILENO, data, len);
+		output_input(st, id, data, len);
 		break;
 	case CH_RESULT:
 		result_input(st, data, len);
@@ -592,6 +673,26 @@ static int start_qemu(struct run_state *st)
 	return 0;
 }
 
+char *vm_end_marker_new(void)
+{
+	unsigned char bytes[16];
+	char *marker = xmalloc(sizeof("KTSTR-END-") + 2 * sizeof(bytes));
+	size_t got = 0;
+
+	while (got < sizeof(bytes)) {
+		ssize_t n = getrandom(bytes + got, sizeof(bytes) - got, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			die_errno("cannot read random bytes");
+		got += (size_t)n;
+	}
+	char *p = marker + sprintf(marker, "KTSTR-END-");
+	for (size_t i = 0; i < sizeof(bytes); i++)
+		p += sprintf(p, "%02x", bytes[i]);
+	return marker;
+}
+
 int vm_run(const struct vm_launch *launch, struct vm_result *result, struct vm_run_extra *extra)
 {
 	struct run_state st = { .launch = launch, .result = result, .qemu_output_fd = -1 };
@@ -619,13 +720,14 @@ int vm_run(const struct vm_launch *launch, struct vm_result *result, struct vm_r
 			st.timed_out = true;
 			break;
 		}
-		if (st.exit_deadline > 0 && now >= st.exit_deadline)
+		if (guest_done(&st) || (st.exit_deadline > 0 && now >= st.exit_deadline))
 			break;
 		run_once(&st);
 	}
 	qemu_kill(&st);
 	result->run_seconds = now_seconds() - st.start;
 	drain_channels(&st);
+	output_flush(&st);
 	if (st.records_len)
 		parse_records(&st);
 	classify(&st);

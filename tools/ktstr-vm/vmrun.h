@@ -63,7 +63,13 @@ struct vm_launch {
 	bool dmesg;                /* copy the console to stderr as it arrives */
 	bool capture_stdout;       /* keep the guest's stdout for --json instead of printing it */
 	const char *console_log;   /* file for the whole console, or NULL */
+	/* What the guest writes on its stdout and stderr ports after the last
+	 * byte of output (config key end_marker); never forwarded. */
+	const char *end_marker;
 };
+
+/* A random end marker for one run, malloc'd. */
+char *vm_end_marker_new(void);
 
 /* Choose the accelerator for request ("auto", "kvm" or "tcg"): the name, or
  * NULL after a message.  *why gets the reason for an automatic choice. */
