@@ -294,6 +294,42 @@ static void select_same_profiles(const char *binary, const struct profile *a, si
 	free(names);
 }
 
+/* Print the report of A, or of A and B and their comparison. */
+static void print_run(const struct verifier_opts *opts, const char *binary, const struct verifier_result *a,
+		      const struct verifier_result *b)
+{
+	if (b && opts->report.json) {
+		print_json(report_diff_json(a, binary, b, opts->compare_binary, &opts->report));
+	} else if (b) {
+		printf("=== A: %s ===\n", binary);
+		report_text(stdout, a, &opts->report);
+		printf("\n=== B: %s ===\n", opts->compare_binary);
+		report_text(stdout, b, &opts->report);
+		report_diff_text(stdout, a, "A", b, "B");
+	} else if (opts->report.json) {
+		print_json(report_json(a, &opts->report));
+	} else {
+		report_text(stdout, a, &opts->report);
+	}
+}
+
+/* The exit status: 2 when a run failed without an answer about the
+ * scheduler, else 1 when a profile did not load, else 0. */
+static int run_status(int status, const struct verifier_result *a, const struct verifier_result *b)
+{
+	for (size_t i = 0; i < a->nr_profiles; i++) {
+		if (a->profiles[i].outcome == RUN_ERROR)
+			status = KTSTR_EXIT_ERROR;
+	}
+	for (size_t i = 0; i < b->nr_profiles; i++) {
+		if (b->profiles[i].outcome == RUN_ERROR)
+			status = KTSTR_EXIT_ERROR;
+	}
+	if (status == KTSTR_EXIT_OK && (verifier_result_failed(a) || verifier_result_failed(b)))
+		status = KTSTR_EXIT_NO;
+	return status;
+}
+
 static int cmd_run(int argc, char **argv, struct verifier_opts *opts)
 {
 	struct verifier_result a = { 0 }, b = { 0 };
@@ -331,42 +367,17 @@ static int cmd_run(int argc, char **argv, struct verifier_opts *opts)
 		goto free_profiles;
 	}
 
-	if (vm_run_profiles(binary, profiles, count, &opts->vm, &a) != 0) {
+	/* A run that stops the loop still leaves the profiles before it,
+	 * which are reported. */
+	if (vm_run_profiles(binary, profiles, count, &opts->vm, &a) != 0)
 		status = KTSTR_EXIT_ERROR;
-		goto free_results;
-	}
-	if (opts->compare_binary && vm_run_profiles(opts->compare_binary, b_profiles, b_count, &opts->vm, &b) != 0) {
+	else if (opts->compare_binary &&
+		 vm_run_profiles(opts->compare_binary, b_profiles, b_count, &opts->vm, &b) != 0)
 		status = KTSTR_EXIT_ERROR;
-		goto free_results;
-	}
+	if (a.nr_profiles > 0)
+		print_run(opts, binary, &a, b.nr_profiles > 0 ? &b : NULL);
+	status = run_status(status, &a, &b);
 
-	if (opts->compare_binary) {
-		if (opts->report.json) {
-			print_json(report_diff_json(&a, binary, &b, opts->compare_binary, &opts->report));
-		} else {
-			printf("=== A: %s ===\n", binary);
-			report_text(stdout, &a, &opts->report);
-			printf("\n=== B: %s ===\n", opts->compare_binary);
-			report_text(stdout, &b, &opts->report);
-			report_diff_text(stdout, &a, "A", &b, "B");
-		}
-	} else if (opts->report.json) {
-		print_json(report_json(&a, &opts->report));
-	} else {
-		report_text(stdout, &a, &opts->report);
-	}
-	for (size_t i = 0; i < a.nr_profiles; i++) {
-		if (a.profiles[i].outcome == RUN_ERROR)
-			status = KTSTR_EXIT_ERROR;
-	}
-	for (size_t i = 0; i < b.nr_profiles; i++) {
-		if (b.profiles[i].outcome == RUN_ERROR)
-			status = KTSTR_EXIT_ERROR;
-	}
-	if (status == KTSTR_EXIT_OK && (verifier_result_failed(&a) || verifier_result_failed(&b)))
-		status = KTSTR_EXIT_NO;
-
-free_results:
 	verifier_result_release(&a);
 	verifier_result_release(&b);
 free_profiles:
