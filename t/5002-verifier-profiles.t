@@ -95,6 +95,8 @@ like "$(cat "$err")" "kernel path '$T/no-bzImage' does not exist" "ktstr-vm's re
 like "$(cat "$err")" "profile 'default': ktstr-vm exited with status 125 without writing a sidecar" \
 	'failed run named'
 is "$(wc -c <"$out" | tr -d ' ')" 0 'nothing on stdout without a run'
+expect_status 2 'two kernels' ktstr-verifier --scheduler-bin "$FIXTURE" --kernel a --kernel b
+like "$(head -n1 "$err")" '--kernel given twice' 'second kernel rejected'
 expect_status 2 'empty profile list' ktstr-verifier --scheduler-bin "$FIXTURE" --profiles ''
 expect_status 2 'unknown subcommand' ktstr-verifier frob
 like "$(head -n1 "$err")" "unknown subcommand 'frob'" 'unknown subcommand named'

@@ -149,6 +149,8 @@ static void parse_options(int argc, char **argv, struct verifier_opts *opts, int
 			(*run_only)++;
 			break;
 		case OPTION_KERNEL:
+			if (opts->vm.kernel)
+				die_usage("--kernel given twice: ktstr-verifier runs one kernel at a time");
 			opts->vm.kernel = optarg;
 			(*run_only)++;
 			break;
