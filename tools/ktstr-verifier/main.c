@@ -315,8 +315,8 @@ static void print_run(const struct verifier_opts *opts, const char *binary, cons
 	}
 }
 
-/* The exit status: 2 when a run failed without an answer about the
- * scheduler, else 1 when a profile did not load, else 0. */
+/* The exit status: 2 when a VM run failed, so the scheduler's fate is
+ * unknown, else 1 when a profile did not load, else 0. */
 static int run_status(int status, const struct verifier_result *a, const struct verifier_result *b)
 {
 	for (size_t i = 0; i < a->nr_profiles; i++) {
