@@ -11,6 +11,7 @@
  */
 #include "guest.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -102,12 +103,30 @@ static void __attribute__((noreturn)) init_failed(const char *step, int errnum)
 	power_off();
 }
 
+static bool dir_is_empty(const char *path)
+{
+	DIR *dir = opendir(path);
+	struct dirent *ent;
+	bool empty = true;
+
+	if (!dir)
+		return true;
+	while (empty && (ent = readdir(dir)))
+		empty = !strcmp(ent->d_name, ".") || !strcmp(ent->d_name, "..");
+	closedir(dir);
+	return empty;
+}
+
 static void mount_filesystems(void)
 {
 	for (size_t i = 0; i < sizeof(mounts) / sizeof(mounts[0]); i++) {
 		const struct mount_point *m = &mounts[i];
 
 		mkdir(m->target, 0755);
+		/* Files packed under /tmp or /run (a library found there on the
+		 * host) must stay visible, and the rootfs is writable anyway. */
+		if (!strcmp(m->type, "tmpfs") && !dir_is_empty(m->target))
+			continue;
 		if (mount(m->source, m->target, m->type, m->flags, m->data) == 0 || errno == EBUSY)
 			continue;
 		/* A kernel without the file system (no tracefs, no bpffs) is not an error. */

@@ -23,14 +23,24 @@ printf '#!/bin/sh\necho "script ran from $0"\n' >"$T/tree/bin/hello"
 chmod +x "$T/tree/bin/hello"
 echo 'included data' >"$T/tree/sub/data.txt"
 
+# A program whose library lies outside the system directories: the guest
+# finds it only through the LD_LIBRARY_PATH that ktstr-vm sets.
+mkdir -p "$T/lib"
+printf 'int ktstr_stub(void) { return 42; }\n' >"$T/stub.c"
+printf 'int ktstr_stub(void);\nint main(void) { return ktstr_stub(); }\n' >"$T/prog.c"
+cc -shared -fPIC -o "$T/lib/libktstrstub.so" "$T/stub.c" &&
+	cc -o "$T/tree/bin/stubbed" "$T/prog.c" -L"$T/lib" -lktstrstub ||
+	echo 'Bail out! cannot compile the test program'
+
 # Boot 1: status 3, stdout and stderr apart, the console live on stderr,
 # a dynamically linked host program (jq needs libjq and libonig) and a tree.
-run ktstr-vm --kernel "$image" --allow-image --dmesg -i jq -i "$T/tree" --exec '
+run env LD_LIBRARY_PATH="$T/lib" ktstr-vm --kernel "$image" --allow-image --dmesg -i jq -i "$T/tree" --exec '
 echo "state=$(cat /sys/kernel/sched_ext/state)"
 echo "jq=$(echo "{\"a\":41}" | jq -c ".a + 1")"
 hello
 cat /include-files/tree/sub/data.txt
 echo "path=$PATH"
+stubbed; echo "stubbed=$?"
 echo to-stderr >&2
 exit 3'
 is "$status" 3 'exec: the guest status 3 is the exit status'
@@ -39,7 +49,8 @@ is "$(sed -n 2p "$out")" 'jq=42' 'included dynamic program runs with its librari
 is "$(sed -n 3p "$out")" 'script ran from /include-files/tree/bin/hello' 'included script found on PATH'
 is "$(sed -n 4p "$out")" 'included data' 'included directory keeps its structure'
 like "$(sed -n 5p "$out")" '^path=/include-files:/include-files/tree/bin:' 'included program directories lead PATH'
-is "$(wc -l <"$out" | tr -d ' ')" 5 'stdout holds only the command output'
+is "$(sed -n 6p "$out")" 'stubbed=42' 'a library outside the system directories is found'
+is "$(wc -l <"$out" | tr -d ' ')" 6 'stdout holds only the command output'
 like "$(cat "$err")" 'to-stderr' 'guest stderr reaches stderr'
 like "$(cat "$err")" 'Linux version 7\.' '--dmesg copies the console to stderr'
 like "$(cat "$err")" 'Command line: .*loglevel=7' '--dmesg sets loglevel=7'

@@ -4,11 +4,13 @@
  * the included files and the shared libraries they need.  Each run appends a
  * small second archive with /ktstr/config; the kernel unpacks both in turn.
  *
- * The cache key is a digest of what identifies the inputs without reading
- * them (guest path, host path, device, inode, size, mtime, mode), so an
- * unchanged set costs a few stat() calls.  The key file also lists the
- * libraries found for the inputs with the same identity, and a change in any
- * of them rebuilds the archive.
+ * The cache has two kinds of files.  <key>.key is named by a digest of what
+ * identifies the inputs without reading them (guest path, host path, device,
+ * inode, size, mtime, mode, and LD_LIBRARY_PATH), so an unchanged set costs a
+ * few stat() calls; it lists the libraries found for the inputs with the same
+ * identity (a change in any rebuilds) and names the archive.  <digest>.cpio
+ * is named by the SHA-256 of its content, so inputs that were only touched
+ * rebuild to the same file.
  */
 #include "vmrun.h"
 
@@ -27,11 +29,19 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 /* Bump when the layout of the base archive changes, so old entries are not reused. */
 #define BASE_FORMAT "ktstr-initramfs 1"
 #define INCLUDE_ROOT "/include-files"
+/* How many base archives the cache keeps, the most recently used. */
+#define CACHE_KEEP 16
+
+struct cache_file {
+	char *path;
+	struct timespec used;
+};
 
 static const char etc_passwd[] = "root:x:0:0:root:/root:/bin/sh\n";
 static const char etc_group[] = "root:x:0:\n";
@@ -214,6 +224,9 @@ static char *inputs_key(const struct guest_inputs *inputs)
 	if (!ctx || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL))
 		die("cannot compute the initramfs cache key");
 	digest_text(ctx, BASE_FORMAT);
+	/* The library search depends on it, so a change must rebuild. */
+	const char *library_path = getenv("LD_LIBRARY_PATH");
+	digest_text(ctx, library_path ? library_path : "");
 	for (size_t i = 0; i < inputs->host_paths.len; i++) {
 		char *identity = file_identity(inputs->host_paths.items[i]);
 
@@ -233,7 +246,7 @@ static char *inputs_key(const struct guest_inputs *inputs)
 /* The key file: "lib IDENTITY<tab>PATH" lines for the libraries packed, and
  * "env NAME=VALUE" and "size BYTES" lines.  A hit when every library still
  * has its identity. */
-static bool key_file_valid(const char *key_path, struct guest_image *image)
+static bool key_file_valid(const char *cache_dir, const char *key_path, struct guest_image *image)
 {
 	char *text = fs_read_file(key_path, NULL);
 	bool valid = text != NULL;
@@ -246,6 +259,9 @@ static bool key_file_valid(const char *key_path, struct guest_image *image)
 			size_t id_len = tab ? (size_t)(tab - (line + 4)) : 0;
 			valid = identity && strlen(identity) == id_len && !strncmp(identity, line + 4, id_len);
 			free(identity);
+		} else if (!strncmp(line, "archive ", 8)) {
+			free(image->base);
+			image->base = fs_path_join(cache_dir, line + 8);
 		} else if (!strncmp(line, "env ", 4)) {
 			strvec_push(&image->env, line + 4);
 		} else if (!strncmp(line, "size ", 5)) {
@@ -253,9 +269,13 @@ static bool key_file_valid(const char *key_path, struct guest_image *image)
 		}
 	}
 	free(text);
+	if (valid && (!image->base || !fs_is_file(image->base)))
+		valid = false;
 	if (!valid) {
 		strvec_release(&image->env);
 		image->env = (struct strvec)STRVEC_INIT;
+		free(image->base);
+		image->base = NULL;
 	}
 	return valid;
 }
@@ -308,11 +328,14 @@ static int add_libraries(struct initramfs *ar, const struct elfdeps *deps, FILE 
 	return 0;
 }
 
-static int build_base(const struct guest_inputs *inputs, const char *base_path,
+/* Build the base archive, store it under its content digest and write the
+ * key file that points at it. */
+static int build_base(const struct guest_inputs *inputs, const char *cache_dir,
 		      const char *key_path, struct guest_image *image)
 {
 	struct elfdeps deps = ELFDEPS_INIT;
-	char *key_text = NULL;
+	char *key_text = NULL, *building = NULL, *archive = NULL;
+	char digest[65];
 	size_t key_len = 0;
 	FILE *key_file = open_memstream(&key_text, &key_len);
 	struct initramfs *ar = NULL;
@@ -324,7 +347,9 @@ static int build_base(const struct guest_inputs *inputs, const char *base_path,
 		if (elfdeps_add(&deps, inputs->host_paths.items[i]) != 0)
 			goto out;
 	}
-	ar = initramfs_create(base_path);
+	/* A name of this process's own: concurrent builds must not meet. */
+	building = xasprintf("%s/build-%ld.cpio", cache_dir, (long)getpid());
+	ar = initramfs_create(building);
 	if (!ar || add_skeleton(ar) != 0)
 		goto out;
 	for (size_t i = 0; i < inputs->host_paths.len; i++) {
@@ -341,23 +366,38 @@ static int build_base(const struct guest_inputs *inputs, const char *base_path,
 	}
 	image->uncompressed_bytes = initramfs_size(ar);
 	fprintf(key_file, "size %llu\n", image->uncompressed_bytes);
+	initramfs_digest(ar, digest);
+	fprintf(key_file, "archive %s.cpio\n", digest);
 	ret = initramfs_finish(ar);
 	ar = NULL;
 	fclose(key_file);
 	key_file = NULL;
-	if (ret == 0 && fs_write_atomic(key_path, key_text, key_len, 0644) != 0)
-		ret = err_errno("cannot write the initramfs cache key '%s'", key_path);
-	if (ret == 0) {
-		strvec_release(&image->env);
-		image->env = (struct strvec)STRVEC_INIT;
-		key_file_valid(key_path, image);
+	if (ret != 0)
+		goto out;
+
+	/* Inputs that changed only in their stat data give the same archive. */
+	archive = xasprintf("%s/%s.cpio", cache_dir, digest);
+	if (rename(building, archive) != 0) {
+		ret = err_errno("cannot rename '%s' to '%s'", building, archive);
+		unlink(building);
+		goto out;
 	}
+	if (fs_write_atomic(key_path, key_text, key_len, 0644) != 0) {
+		ret = err_errno("cannot write the initramfs cache key '%s'", key_path);
+		goto out;
+	}
+	strvec_release(&image->env);
+	image->env = (struct strvec)STRVEC_INIT;
+	if (!key_file_valid(cache_dir, key_path, image))
+		ret = err_msg("the initramfs cache entry '%s' changed while it was written", key_path);
 out:
 	if (ar)
 		initramfs_abort(ar);
 	if (key_file)
 		fclose(key_file);
 	free(key_text);
+	free(building);
+	free(archive);
 	elfdeps_release(&deps);
 	return ret;
 }
@@ -389,6 +429,95 @@ static int copy_into(int dst, const char *src_path)
 	return 0;
 }
 
+/* The archive a key file points at, or NULL. */
+static char *key_file_archive(const char *key_path)
+{
+	char *text = fs_read_file(key_path, NULL);
+	char *line = text ? strstr(text, "\narchive ") : NULL;
+	char *name = NULL;
+
+	if (line) {
+		line += strlen("\narchive ");
+		name = xstrndup(line, strcspn(line, "\n"));
+	}
+	free(text);
+	return name;
+}
+
+static int compare_newest_first(const void *a, const void *b)
+{
+	const struct timespec *x = &((const struct cache_file *)a)->used;
+	const struct timespec *y = &((const struct cache_file *)b)->used;
+
+	if (x->tv_sec != y->tv_sec)
+		return x->tv_sec < y->tv_sec ? 1 : -1;
+	if (x->tv_nsec != y->tv_nsec)
+		return x->tv_nsec < y->tv_nsec ? 1 : -1;
+	return 0;
+}
+
+/* Keep the key files of the CACHE_KEEP most recently used input sets, and
+ * the archives those name; remove the rest.  Archives of builds in progress
+ * ("build-PID.cpio") are left alone unless they are an hour old. */
+static void prune_cache(const char *cache_dir)
+{
+	struct dirent **names;
+	int count = scandir(cache_dir, &names, NULL, NULL);
+	struct cache_file *keys;
+	struct strvec kept = STRVEC_INIT;
+	size_t len = 0;
+
+	if (count < 0)
+		return;
+	keys = xcalloc((size_t)count + 1, sizeof(*keys));
+	for (int i = 0; i < count; i++) {
+		const char *name = names[i]->d_name;
+		size_t name_len = strlen(name);
+		struct stat st;
+		char *path = fs_path_join(cache_dir, name);
+
+		if (name_len > 4 && !strcmp(name + name_len - 4, ".key") && stat(path, &st) == 0) {
+			keys[len].path = path;
+			keys[len].used = st.st_mtim;
+			len++;
+		} else {
+			free(path);
+		}
+	}
+	qsort(keys, len, sizeof(*keys), compare_newest_first);
+	for (size_t i = 0; i < len; i++) {
+		if (i < CACHE_KEEP) {
+			char *archive = key_file_archive(keys[i].path);
+			if (archive)
+				strvec_push(&kept, archive);
+			free(archive);
+		} else {
+			unlink(keys[i].path);
+		}
+		free(keys[i].path);
+	}
+	free(keys);
+	for (int i = 0; i < count; i++) {
+		const char *name = names[i]->d_name;
+		size_t name_len = strlen(name);
+		bool is_archive = name_len > 5 && !strcmp(name + name_len - 5, ".cpio");
+		char *path = fs_path_join(cache_dir, name);
+		struct stat st;
+
+		if (is_archive && !strncmp(name, "build-", 6)) {
+			/* Left by a build that died; a live one finishes in seconds. */
+			if (stat(path, &st) == 0 && st.st_mtime < time(NULL) - 3600)
+				unlink(path);
+		} else if (is_archive && !strvec_contains(&kept, name)) {
+			unlink(path);
+		}
+		free(path);
+		free(names[i]);
+	}
+	free(names);
+	strvec_release(&kept);
+}
+
 int guest_image_prepare(const struct guest_inputs *inputs, struct guest_image *image)
 {
 	char *cache_dir = paths_user_cache("initramfs");
@@ -402,11 +531,16 @@ int guest_image_prepare(const struct guest_inputs *inputs, struct guest_image *i
 		goto out;
 	}
 	key = inputs_key(inputs);
-	image->base = xasprintf("%s/%s.cpio", cache_dir, key);
 	key_path = xasprintf("%s/%s.key", cache_dir, key);
-	image->cache_hit = fs_is_file(image->base) && key_file_valid(key_path, image);
-	if (!image->cache_hit && build_base(inputs, image->base, key_path, image) != 0)
-		goto out;
+	image->cache_hit = key_file_valid(cache_dir, key_path, image);
+	if (image->cache_hit) {
+		/* The key file's mtime records the last use, for pruning. */
+		utimensat(AT_FDCWD, key_path, NULL, 0);
+	} else {
+		if (build_base(inputs, cache_dir, key_path, image) != 0)
+			goto out;
+		prune_cache(cache_dir);
+	}
 	ret = 0;
 out:
 	free(cache_dir);
