@@ -14,7 +14,7 @@
 #define GUEST_PORT_STDERR "ktstr.stderr"
 #define GUEST_PORT_RESULT "ktstr.result"
 
-/* Where ktstr-vm puts the run's configuration in the initramfs. */
+/* The path of the run's configuration in the initramfs. */
 #define GUEST_CONFIG_PATH "/ktstr/config"
 
 /* /ktstr/config: one "key=value" per line; a key may repeat to form a list.

@@ -179,7 +179,7 @@ static int shell_status(int wait_status)
 	return 125;
 }
 
-/* Set the environment that every mode's child sees. */
+/* Set the environment of every mode's child. */
 static void setup_environment(const struct guest_config *config)
 {
 	const char *path = guest_config_get(config, "path");
@@ -210,8 +210,8 @@ static void setup_environment(const struct guest_config *config)
 		say("cannot enter /root: %s", strerror(errno));
 }
 
-/* Wait for pid while reaping orphans, as PID 1 must; then end whatever the
- * child left behind so that nothing holds the output ports open. */
+/* Wait for pid while reaping orphans, as PID 1 must.  Then kill whatever the
+ * child left behind, so that no process keeps the output ports open. */
 static int wait_for_main_child(pid_t pid)
 {
 	int status = 0;
@@ -318,8 +318,8 @@ static int run_scenario(const struct guest_config *config, int out, int err)
 	return status;
 }
 
-/* Write the end marker on an output port: the host stops reading the stream
- * there, and knows that nothing of it is still in flight. */
+/* Write the end marker on an output port.  The host stops reading the
+ * stream there, because no byte of it can still be in flight. */
 static void write_end_marker(int fd, const char *marker)
 {
 	size_t len = strlen(marker), done = 0;

@@ -22,7 +22,7 @@ static const char *const system_dirs[] = { "/lib/x86_64-linux-gnu", "/usr/lib/x8
 #define LIB_TOKEN_VALUE "lib/x86_64-linux-gnu"
 #define PLATFORM_TOKEN_VALUE "x86_64"
 
-/* What one ELF object declares about its dynamic linking. */
+/* The dynamic linking data of one ELF object. */
 struct elf_object {
 	int elf_class;
 	int machine;
@@ -218,8 +218,12 @@ static char *expand_tokens(const char *entry, const char *origin)
 					skip = 1 + len;
 				else if (p[1] == '{' && !strncmp(p + 2, tokens[i].name, len) && p[2 + len] == '}')
 					skip = 3 + len;
-				if (skip)
-					value = i == 0 ? origin : i == 1 ? LIB_TOKEN_VALUE : PLATFORM_TOKEN_VALUE;
+				if (skip && i == 0)
+					value = origin;
+				else if (skip && i == 1)
+					value = LIB_TOKEN_VALUE;
+				else if (skip)
+					value = PLATFORM_TOKEN_VALUE;
 			}
 		}
 		char *next;

@@ -18,7 +18,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
-/* Where a built source tree keeps its x86 boot image. */
+/* The x86 boot image inside a built source tree. */
 #define TREE_IMAGE "arch/x86/boot/bzImage"
 
 enum kernel_id_kind kernel_id_classify(const char *id)
@@ -112,9 +112,9 @@ static int capture(const char *const *argv, bool quiet, char **out)
 	return status;
 }
 
-/* Ask ktstr-cache for the image of id (NULL: the newest entry).  0 with
- * *path set, 1 when the cache has none (ktstr-cache said so unless quiet),
- * -1 after a message. */
+/* Ask ktstr-cache for the image of id (NULL: the newest entry).  Returns 0
+ * with *path set, or 1 when the cache has none (ktstr-cache printed why unless
+ * quiet), or -1 after a message. */
 static int cache_lookup(const char *id, bool sched_ext, bool quiet, char **path)
 {
 	char *tool = paths_tool("ktstr-cache");
@@ -153,7 +153,7 @@ static int resolve_cached(const char *id, struct kernel_ref *ref)
 	char *path = NULL;
 	int found = cache_lookup(id, false, false, &path);
 
-	/* On a miss ktstr-cache has already said which 'kernel build' to run. */
+	/* On a miss ktstr-cache has already printed which 'kernel build' to run. */
 	if (found != 0)
 		return -1;
 	int ret = use_image(path, "the cache", ref);

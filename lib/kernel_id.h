@@ -1,4 +1,4 @@
-/* Kernel identifiers, as every --kernel option takes them:
+/* Kernel identifiers, as every --kernel option takes them.  The kinds:
  *   an existing directory      a kernel source tree, built through 'ktstr kernel build --source'
  *   an existing regular file   a boot image (bzImage), when the caller allows images
  *   MAJOR.MINOR[.PATCH][-rcN]  a version, or a major.minor series, from the cache
@@ -39,7 +39,7 @@ enum kernel_id_kind kernel_id_classify(const char *id);
 int kernel_id_resolve(const char *id, unsigned flags, struct kernel_ref *ref);
 /* Find a kernel when none was given: $KTSTR_TEST_KERNEL (an image path),
  * $KTSTR_KERNEL (an identifier), the newest cache entry, then the running
- * system's image.  0, or -1 after a message that says how to get one. */
+ * system's image.  0, or -1 after a message that names the ways to get one. */
 int kernel_id_discover(unsigned flags, struct kernel_ref *ref);
 void kernel_ref_release(struct kernel_ref *ref);
 

@@ -1,6 +1,6 @@
 /* The guest's initramfs.
  *
- * A cached base archive holds the guest agent as /init, a static busybox,
+ * A cached base archive contains the guest agent as /init, a static busybox,
  * the included files and the shared libraries they need.  Each run appends a
  * small second archive with /ktstr/config; the kernel unpacks both in turn.
  *
@@ -125,8 +125,8 @@ static int add_include_dir(struct guest_inputs *inputs, const char *host_dir, co
 	return added;
 }
 
-/* An -i argument is a path when it has a slash or starts with a dot; a bare
- * name is taken from the working directory, else from PATH. */
+/* An -i argument with a slash or a leading dot is a path.  A bare name is
+ * taken from the working directory, else from PATH. */
 static char *find_include(const char *arg)
 {
 	bool explicit_path = strchr(arg, '/') || arg[0] == '.';

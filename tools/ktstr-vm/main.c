@@ -309,7 +309,12 @@ static char *config_text(const struct vm_options *opts, enum vm_mode mode,
 
 	if (!out)
 		die("out of memory");
-	put_config(out, "mode", mode == VM_MODE_EXEC ? "exec" : mode == VM_MODE_SHELL ? "shell" : "scenario");
+	if (mode == VM_MODE_EXEC)
+		put_config(out, "mode", "exec");
+	else if (mode == VM_MODE_SHELL)
+		put_config(out, "mode", "shell");
+	else
+		put_config(out, "mode", "scenario");
 	if (opts->exec)
 		put_config(out, "exec", opts->exec);
 	snprintf(label, sizeof(label), "%u,%u,%u,%u", opts->topology.numa_nodes, opts->topology.llcs,

@@ -243,8 +243,8 @@ static void add_record(struct run_state *st, const char *kind, size_t kind_len, 
 	}
 }
 
-/* Parse every whole record in the buffer; garbage before a header is skipped
- * line by line, so a stray write cannot swallow the records after it. */
+/* Parse every whole record in the buffer.  Garbage before a header is
+ * skipped line by line, so a stray write cannot swallow later records. */
 static void parse_records(struct run_state *st)
 {
 	size_t pos = 0;

@@ -48,7 +48,7 @@ int guest_image_prepare(const struct guest_inputs *inputs, struct guest_image *i
 int guest_image_write(struct guest_image *image, const char *config_text, const char *dir);
 void guest_image_release(struct guest_image *image);
 
-/* What the run loop needs to start and watch QEMU. */
+/* The settings the run loop starts and watches QEMU with. */
 struct vm_launch {
 	const char *qemu;          /* the QEMU binary */
 	const char *accel;         /* "kvm" or "tcg" */
@@ -63,8 +63,8 @@ struct vm_launch {
 	bool dmesg;                /* copy the console to stderr as it arrives */
 	bool capture_stdout;       /* keep the guest's stdout for --json instead of printing it */
 	const char *console_log;   /* file for the whole console, or NULL */
-	/* What the guest writes on its stdout and stderr ports after the last
-	 * byte of output (config key end_marker); never forwarded. */
+	/* The marker the guest writes on its stdout and stderr ports after the
+	 * last byte of output (config key end_marker); never forwarded. */
 	const char *end_marker;
 };
 
@@ -77,7 +77,7 @@ const char *vm_choose_accel(const char *request, const char **why);
 /* The QEMU argv for launch. */
 void vm_qemu_argv(const struct vm_launch *launch, struct strvec *argv);
 
-/* What the run loop reports besides struct vm_result. */
+/* The run loop's report beyond struct vm_result. */
 struct vm_run_extra {
 	int stop_signal;       /* SIGINT, SIGTERM or SIGHUP that ended the run, or 0 */
 	bool escaped;          /* the user typed the shell's escape sequence */
