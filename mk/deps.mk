@@ -5,7 +5,7 @@ DEB_PACKAGES := \
 	gcc make pkg-config git ca-certificates \
 	libcurl4-openssl-dev libarchive-dev libjq-dev jq libelf-dev zlib1g-dev libssl-dev \
 	qemu-system-x86 busybox-static cpio xz-utils zstd python3 dpkg \
-	clang-19 llvm-19 libbpf-dev \
+	clang-22 llvm-22 libbpf-dev \
 	flex bison bc dwarves \
 	scdoc man-db perl zsh fish bash-completion
 

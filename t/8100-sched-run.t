@@ -78,15 +78,8 @@ like "$(field .scheduler_log)" 'local=[0-9]+ global=[0-9]+' 'the scheduler outpu
 
 # scx_qmap from the kernel's tools/sched_ext.
 scenario qmap --scheduler "$KTSTR_ASSET_SCX_BIN/scx_qmap" --scenario steady --duration 2
-if [ "$status" != 0 ] && grep -q 'BPF program load failed' "$T/qmap.err" "$sidecar" 2>/dev/null; then
-	# TODO: scx_qmap of linux-source-7.3 built with clang-19 fails the
-	# verifier (an arena pointer is stored through without its address
-	# space cast); scripts/test-assets needs a newer clang for it.
-	test_count=$((test_count + 1))
-	echo "not ok $test_count - scx_qmap run passes # TODO scx_qmap built by clang-19 fails verification"
-else
-	is "$status" 0 'scx_qmap run passes'
-fi
+is "$status" 0 'scx_qmap run passes'
+is "$(field .sched_ext.ops)" qmap 'scx_qmap enabled as qmap'
 check 'scx_qmap sidecar parses' parses "$sidecar"
 is "$(field .scheduler_path)" "$KTSTR_ASSET_SCX_BIN/scx_qmap" 'scx_qmap sidecar names it'
 
