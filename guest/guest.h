@@ -38,7 +38,9 @@ int guest_config_load(const char *path, struct guest_config *config);
 /* Open the virtio port named name (waiting up to 10 s for it to appear);
  * the fd, or -1 with errno set. */
 int guest_port_open(const char *name, int flags);
-/* Open the result channel for guest_send(); 0 or -1 with errno set. */
+/* Open the result channel for guest_send(); 0 or -1 with errno set.  The
+ * host writes on it too, one line per message: "winsize ROWS COLS" when its
+ * terminal is resized during an interactive shell. */
 int guest_channel_open(void);
 /* The result channel's fd, or -1 before guest_channel_open(). */
 int guest_channel_fd(void);

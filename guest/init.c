@@ -14,6 +14,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -23,6 +24,7 @@
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/reboot.h>
+#include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
@@ -273,6 +275,84 @@ static void set_window_size(int fd, const struct guest_config *config)
 		ioctl(fd, TIOCSWINSZ, &ws);
 }
 
+/* Apply the host's messages on the result channel: "winsize ROWS COLS\n"
+ * when the host terminal was resized.  The kernel then sends SIGWINCH to
+ * the shell's foreground process group. */
+static void host_messages(int fd, int tty, char *buf, size_t *used, size_t cap)
+{
+	ssize_t n = read(fd, buf + *used, cap - *used - 1);
+	char *line, *newline;
+
+	if (n <= 0)
+		return;
+	*used += (size_t)n;
+	buf[*used] = '\0';
+	line = buf;
+	while ((newline = strchr(line, '\n'))) {
+		unsigned rows, cols;
+
+		*newline = '\0';
+		if (sscanf(line, "winsize %u %u", &rows, &cols) == 2 && rows && cols) {
+			struct winsize ws = { .ws_row = (unsigned short)rows, .ws_col = (unsigned short)cols };
+			ioctl(tty, TIOCSWINSZ, &ws);
+		}
+		line = newline + 1;
+	}
+	*used = strlen(line);
+	memmove(buf, line, *used);
+	/* A line longer than the buffer is garbage: drop it. */
+	if (*used >= cap - 1)
+		*used = 0;
+}
+
+/* Wait for the shell like wait_for_main_child(), and meanwhile apply the
+ * host's window size changes to tty. */
+static int wait_for_shell(pid_t pid, int tty)
+{
+	int result_fd = guest_channel_fd();
+	sigset_t mask;
+	char buf[256];
+	size_t used = 0;
+	int status = -1;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	int sig_fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (sig_fd < 0) {
+		sigprocmask(SIG_UNBLOCK, &mask, NULL);
+		return wait_for_main_child(pid);
+	}
+	while (status < 0) {
+		int wait_status;
+		pid_t done;
+
+		/* Reap first: a SIGCHLD from before the mask went up is not queued. */
+		while ((done = waitpid(-1, &wait_status, WNOHANG)) > 0) {
+			if (done == pid)
+				status = shell_status(wait_status);
+		}
+		if (status >= 0)
+			break;
+		struct pollfd pfds[2] = { { sig_fd, POLLIN, 0 }, { result_fd, POLLIN, 0 } };
+		if (poll(pfds, result_fd >= 0 ? 2 : 1, -1) < 0 && errno != EINTR)
+			break;
+		if (pfds[0].revents) {
+			struct signalfd_siginfo info;
+			while (read(sig_fd, &info, sizeof(info)) > 0)
+				;
+		}
+		if (result_fd >= 0 && pfds[1].revents)
+			host_messages(result_fd, tty, buf, &used, sizeof(buf));
+	}
+	close(sig_fd);
+	sigprocmask(SIG_UNBLOCK, &mask, NULL);
+	kill(-1, SIGKILL);
+	while (waitpid(-1, NULL, 0) > 0 || errno == EINTR)
+		;
+	return status < 0 ? 125 : status;
+}
+
 static int run_shell(const struct guest_config *config)
 {
 	int tty = open(SHELL_TTY, O_RDWR | O_NOCTTY | O_CLOEXEC);
@@ -296,7 +376,7 @@ static int run_shell(const struct guest_config *config)
 		dprintf(STDERR_FILENO, "ktstr-guest: cannot run /bin/sh: %s\n", strerror(errno));
 		_exit(127);
 	}
-	int status = wait_for_main_child(pid);
+	int status = wait_for_shell(pid, tty);
 	/* Let the shell's last output leave the guest before the exit record. */
 	tcdrain(tty);
 	close(tty);

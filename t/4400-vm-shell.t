@@ -1,6 +1,6 @@
 #!/bin/sh
 # The interactive shell through a pseudo-terminal: a command typed and its
-# output read, the window size, the Ctrl-A x escape, the shell's own exit
+# output read, the window size and a resize, the Ctrl-A x escape, the shell's own exit
 # status and SIGTERM, with the terminal settings unchanged afterwards.
 : "${KTSTR_ASSET_DIR:=${XDG_CACHE_HOME:-$HOME/.cache}/ktstr/test-assets}"
 export KTSTR_ASSET_DIR
@@ -10,7 +10,7 @@ export KTSTR_ACCEL=tcg KTSTR_TEST_KERNEL=$KTSTR_ASSET_KERNEL TERM=xterm
 
 # drive ACTION: run ktstr-vm on a new pseudo-terminal of 30 rows and 100
 # columns and do ACTION once the prompt shows:
-#   escape   type a command, read its output, then Ctrl-A x
+#   escape   type a command, read its output, resize to 40x120, then Ctrl-A x
 #   exit     type 'exit 7'
 #   sigterm  send SIGTERM to ktstr-vm
 # Writes the terminal output to $T/ACTION.log and prints "status N" and
@@ -54,6 +54,11 @@ if read_until(b"# ", 120):
     if action == "escape":
         os.write(master, b"echo $((6*7)); stty size\r")
         read_until(b"30 100", 30)
+        # A resize reaches ktstr-vm as SIGWINCH, and the guest terminal follows.
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
+        time.sleep(1)
+        os.write(master, b"stty size\r")
+        read_until(b"40 120", 30)
         os.write(master, b"\x01x")
     elif action == "exit":
         os.write(master, b"exit 7\r")
@@ -88,6 +93,9 @@ like "$log" '
 like "$log" '
 30 100
 ' 'escape: the guest terminal has the host window size'
+like "$log" '
+40 120
+' 'escape: a host resize reaches the guest'
 like "$log" 'connection to the VM closed \(Ctrl-A x\)' 'escape: says the connection closed'
 
 drive exit >"$T/exit.result"

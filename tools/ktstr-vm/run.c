@@ -526,6 +526,21 @@ static void drain_channels(struct run_state *st)
 		qemu_output_read(st);
 }
 
+/* Tell the guest the terminal's new size: "winsize ROWS COLS\n" on the
+ * result channel, which init applies to the shell's terminal. */
+static void send_window_size(struct run_state *st)
+{
+	unsigned rows, cols;
+	char line[64];
+	int fd = st->channels[CH_RESULT].fd;
+
+	term_size(STDIN_FILENO, &rows, &cols);
+	if (fd < 0 || !rows || !cols)
+		return;
+	int len = snprintf(line, sizeof(line), "winsize %u %u\n", rows, cols);
+	write_all(fd, line, (size_t)len);
+}
+
 static void handle_signals(struct run_state *st)
 {
 	unsigned char sigs[64];
@@ -536,6 +551,8 @@ static void handle_signals(struct run_state *st)
 			qemu_reap(st, false);
 		else if (sigs[i] == SIGINT || sigs[i] == SIGTERM || sigs[i] == SIGHUP)
 			st->stop_signal = sigs[i];
+		else if (sigs[i] == SIGWINCH && st->launch->mode == VM_MODE_SHELL)
+			send_window_size(st);
 	}
 }
 
