@@ -98,8 +98,11 @@ int guest_send(const char *kind, const char *payload, size_t len)
 	if (result_fd < 0 && guest_channel_open() != 0)
 		return -1;
 
-	/* One buffer and one write loop per record, so that a record from this
-	 * process is never split by another record from this process. */
+	/* One write() per record where possible: the kernel's virtio console
+	 * driver queues at most 32 KiB per write as one buffer, so records up to
+	 * that size never interleave with records of other processes.
+	 * NOTE: a longer record is written in pieces and can interleave when
+	 * several processes send at once. */
 	char header[128];
 	int header_len = snprintf(header, sizeof(header), "KTSTR %s %zu\n", kind, len);
 	if (header_len < 0 || (size_t)header_len >= sizeof(header)) {
