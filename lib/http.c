@@ -6,6 +6,8 @@
 
 #include <curl/curl.h>
 #include <inttypes.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +15,15 @@
 #include <strings.h>
 #include <time.h>
 
+/* Body bytes buffered ahead of the reader: above HIGH the transfer pauses,
+ * and it goes on once the reader has brought the buffer down to LOW. */
+#define BUFFER_HIGH (32u << 20)
+#define BUFFER_LOW (8u << 20)
+
+/* After the response headers, a thread runs the transfer while the reader
+ * (libarchive, decompressing and writing files) works, as the stages of
+ * `curl | tar` overlap.  lock guards the buffer and the finished, failed
+ * and paused flags. */
 struct http_stream {
 	char *url;
 	struct http_options opts;
@@ -33,6 +44,14 @@ struct http_stream {
 	unsigned retries_used;
 	bool finished;
 	bool failed;
+
+	pthread_mutex_t lock;
+	pthread_cond_t data_ready;   /* bytes arrived, or the transfer ended */
+	pthread_cond_t space_ready;  /* the reader drained the buffer to BUFFER_LOW */
+	pthread_t thread;
+	bool thread_started;
+	bool paused;                 /* on_body returned CURL_WRITEFUNC_PAUSE */
+	atomic_bool stop;            /* http_stream_close wants the thread to end */
 
 	/* State of the current attempt, reset by start_attempt(). */
 	uint64_t attempt_start;  /* absolute position this attempt must deliver first */
@@ -150,6 +169,15 @@ static size_t on_body(char *data, size_t size, size_t count, void *arg)
 	struct http_stream *stream = arg;
 	size_t len = size * count;
 
+	pthread_mutex_lock(&stream->lock);
+	if (stream->thread_started && stream->buf_len - stream->buf_pos >= BUFFER_HIGH) {
+		/* curl keeps this chunk and hands it over again after unpausing. */
+		stream->paused = true;
+		pthread_mutex_unlock(&stream->lock);
+		return CURL_WRITEFUNC_PAUSE;
+	}
+	pthread_mutex_unlock(&stream->lock);
+
 	if (!stream->body_started) {
 		int ret = start_body(stream);
 		if (ret == -1)
@@ -165,6 +193,12 @@ static size_t on_body(char *data, size_t size, size_t count, void *arg)
 	size_t fresh = len - (size_t)stream->skip;
 	stream->skip = 0;
 
+	pthread_mutex_lock(&stream->lock);
+	if (stream->buf_pos && stream->buf_pos >= stream->buf_len / 2) {
+		memmove(stream->buf, stream->buf + stream->buf_pos, stream->buf_len - stream->buf_pos);
+		stream->buf_len -= stream->buf_pos;
+		stream->buf_pos = 0;
+	}
 	if (stream->buf_len + fresh > stream->buf_cap) {
 		stream->buf_cap = (stream->buf_len + fresh) * 2;
 		stream->buf = xrealloc(stream->buf, stream->buf_cap);
@@ -172,6 +206,8 @@ static size_t on_body(char *data, size_t size, size_t count, void *arg)
 	memcpy(stream->buf + stream->buf_len, data, fresh);
 	stream->buf_len += fresh;
 	stream->received += fresh;
+	pthread_cond_signal(&stream->data_ready);
+	pthread_mutex_unlock(&stream->lock);
 	if (stream->opts.bar)
 		progress_update(stream->opts.bar, stream->offset + stream->received);
 	return len;
@@ -277,12 +313,12 @@ static bool describe_failure(struct http_stream *stream, CURLcode code, long sta
 	return code_is_transient(code);
 }
 
-static bool cancelled(const struct http_stream *stream)
+static bool cancelled(struct http_stream *stream)
 {
-	return stream->opts.cancel && *stream->opts.cancel;
+	return (stream->opts.cancel && *stream->opts.cancel) || atomic_load(&stream->stop);
 }
 
-static void pause_ms(const struct http_stream *stream, unsigned ms)
+static void pause_ms(struct http_stream *stream, unsigned ms)
 {
 	struct timespec pause = { ms / 1000, (long)(ms % 1000) * 1000000L };
 
@@ -292,9 +328,20 @@ static void pause_ms(const struct http_stream *stream, unsigned ms)
 
 static void set_error(struct http_stream *stream, long status, const char *cause)
 {
+	pthread_mutex_lock(&stream->lock);
 	stream->failed = true;
 	stream->err->status = status;
 	snprintf(stream->err->cause, sizeof(stream->err->cause), "%s", cause);
+	pthread_cond_broadcast(&stream->data_ready);
+	pthread_mutex_unlock(&stream->lock);
+}
+
+static void set_finished(struct http_stream *stream)
+{
+	pthread_mutex_lock(&stream->lock);
+	stream->finished = true;
+	pthread_cond_broadcast(&stream->data_ready);
+	pthread_mutex_unlock(&stream->lock);
 }
 
 /* Handle the end of an attempt: done, retry, or fail for good. */
@@ -307,14 +354,14 @@ static void finish_attempt(struct http_stream *stream, CURLcode code)
 	curl_multi_remove_handle(stream->multi, stream->easy);
 
 	if (code == CURLE_OK && (!stream->size || stream->offset + stream->received >= stream->size)) {
-		stream->finished = true;
+		set_finished(stream);
 		return;
 	}
 	/* Asking for the bytes after the end of a complete file. */
 	if (code == CURLE_HTTP_RETURNED_ERROR && status == 416 && stream->range_total &&
 	    stream->range_total == stream->attempt_start) {
 		stream->size = stream->range_total;
-		stream->finished = true;
+		set_finished(stream);
 		return;
 	}
 
@@ -374,8 +421,32 @@ static void pump(struct http_stream *stream)
 			return;
 		}
 	}
-	if (running && stream->buf_pos == stream->buf_len)
-		curl_multi_poll(stream->multi, NULL, 0, 200, NULL);
+	if (running)
+		curl_multi_poll(stream->multi, NULL, 0, 100, NULL);
+}
+
+/* The transfer thread: run curl until the body ends, fails or the stream
+ * is closed, pausing while the buffer is full. */
+static void *run_transfer(void *arg)
+{
+	struct http_stream *stream = arg;
+
+	for (;;) {
+		pthread_mutex_lock(&stream->lock);
+		while (stream->paused && !atomic_load(&stream->stop) &&
+		       stream->buf_len - stream->buf_pos > BUFFER_LOW)
+			pthread_cond_wait(&stream->space_ready, &stream->lock);
+		bool done = stream->finished || stream->failed || atomic_load(&stream->stop);
+		bool resume = stream->paused && !done;
+		stream->paused = false;
+		pthread_mutex_unlock(&stream->lock);
+		if (done)
+			break;
+		if (resume)
+			curl_easy_pause(stream->easy, CURLPAUSE_CONT);
+		pump(stream);
+	}
+	return NULL;
 }
 
 struct http_stream *http_stream_open(const char *url, uint64_t offset,
@@ -389,6 +460,10 @@ struct http_stream *http_stream_open(const char *url, uint64_t offset,
 	stream->opts = *opts;
 	stream->err = err;
 	stream->offset = offset;
+	pthread_mutex_init(&stream->lock, NULL);
+	pthread_cond_init(&stream->data_ready, NULL);
+	pthread_cond_init(&stream->space_ready, NULL);
+	atomic_init(&stream->stop, false);
 	stream->multi = curl_multi_init();
 	stream->easy = stream->multi ? new_easy(stream) : NULL;
 	if (!stream->easy || start_attempt(stream) != 0) {
@@ -407,24 +482,42 @@ struct http_stream *http_stream_open(const char *url, uint64_t offset,
 
 ssize_t http_stream_read(struct http_stream *stream, void *buf, size_t size)
 {
-	while (stream->buf_pos == stream->buf_len) {
-		stream->buf_pos = stream->buf_len = 0;
-		if (stream->finished)
-			return 0;
-		if (stream->failed)
+	pthread_mutex_lock(&stream->lock);
+	/* Started here, not in http_stream_open, so that the caller can set up
+	 * its progress bar before the thread updates it. */
+	if (!stream->thread_started && !stream->finished && !stream->failed) {
+		if (pthread_create(&stream->thread, NULL, run_transfer, stream) != 0) {
+			pthread_mutex_unlock(&stream->lock);
+			set_error(stream, 0, "cannot start the download thread");
 			return -1;
-		pump(stream);
+		}
+		stream->thread_started = true;
+	}
+	while (stream->buf_pos == stream->buf_len && !stream->finished && !stream->failed)
+		pthread_cond_wait(&stream->data_ready, &stream->lock);
+	if (stream->buf_pos == stream->buf_len) {
+		ssize_t end = stream->failed ? -1 : 0;
+		pthread_mutex_unlock(&stream->lock);
+		return end;
 	}
 	size_t avail = stream->buf_len - stream->buf_pos;
 	size_t n = avail < size ? avail : size;
 	memcpy(buf, stream->buf + stream->buf_pos, n);
 	stream->buf_pos += n;
+	if (stream->paused && stream->buf_len - stream->buf_pos <= BUFFER_LOW)
+		pthread_cond_signal(&stream->space_ready);
+	pthread_mutex_unlock(&stream->lock);
 	return (ssize_t)n;
 }
 
 bool http_stream_finished(const struct http_stream *stream)
 {
-	return stream->finished;
+	struct http_stream *locked = (struct http_stream *)stream;
+
+	pthread_mutex_lock(&locked->lock);
+	bool finished = stream->finished;
+	pthread_mutex_unlock(&locked->lock);
+	return finished;
 }
 
 uint64_t http_stream_size(const struct http_stream *stream)
@@ -441,12 +534,22 @@ void http_stream_close(struct http_stream *stream)
 {
 	if (!stream)
 		return;
+	if (stream->thread_started) {
+		pthread_mutex_lock(&stream->lock);
+		atomic_store(&stream->stop, true);
+		pthread_cond_broadcast(&stream->space_ready);
+		pthread_mutex_unlock(&stream->lock);
+		pthread_join(stream->thread, NULL);
+	}
 	if (stream->easy) {
 		curl_multi_remove_handle(stream->multi, stream->easy);
 		curl_easy_cleanup(stream->easy);
 	}
 	if (stream->multi)
 		curl_multi_cleanup(stream->multi);
+	pthread_cond_destroy(&stream->space_ready);
+	pthread_cond_destroy(&stream->data_ready);
+	pthread_mutex_destroy(&stream->lock);
 	free(stream->buf);
 	free(stream->url);
 	free(stream);

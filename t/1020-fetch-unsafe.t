@@ -28,4 +28,7 @@ check 'absolute member wrote nothing' test ! -e /tmp/ktstr-escaped
 check_rejected 6.14.7 'linux-6.14.7/outside' "is a symbolic link to '../../outside', outside the destination"
 check 'symlink escape wrote nothing outside' test ! -e "$T/deep/outside"
 check 'no file through the symlink' test ! -e "$T/deep/outside/escaped"
+
+check_rejected 6.14.8 'linux-6.14.8/up/out' "lies under the symbolic link 'linux-6.14.8/up'"
+check 'chained links wrote nothing outside' test ! -e "$T/deep/escaped"
 done_testing

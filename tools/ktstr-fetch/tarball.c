@@ -158,9 +158,63 @@ static bool symlink_escapes(const char *member, const char *target)
 	return false;
 }
 
+/* The symbolic links unpacked so far, as normalized member paths.  A later
+ * member under one of them would be written wherever the link points, so
+ * such members are rejected: a tarball made by tar(1) never has them. */
+struct link_set {
+	char **paths;
+	size_t len;
+};
+
+/* path without "." components, repeated or trailing slashes: "a/./b/" -> "a/b". */
+static char *normalize(const char *path)
+{
+	char *out = xmalloc(strlen(path) + 1);
+	size_t len = 0;
+
+	for (const char *p = path; *p; ) {
+		size_t part = strcspn(p, "/");
+		if (part && !(part == 1 && p[0] == '.')) {
+			if (len)
+				out[len++] = '/';
+			memcpy(out + len, p, part);
+			len += part;
+		}
+		p += part;
+		p += strspn(p, "/");
+	}
+	out[len] = '\0';
+	return out;
+}
+
+/* The unpacked symbolic link that path lies under, or NULL. */
+static const char *under_link(const struct link_set *links, const char *path)
+{
+	char *norm = normalize(path);
+	const char *found = NULL;
+
+	for (size_t i = 0; i < links->len && !found; i++) {
+		size_t len = strlen(links->paths[i]);
+		if (!strncmp(norm, links->paths[i], len) && norm[len] == '/')
+			found = links->paths[i];
+	}
+	free(norm);
+	return found;
+}
+
+static void link_set_release(struct link_set *links)
+{
+	for (size_t i = 0; i < links->len; i++)
+		free(links->paths[i]);
+	free(links->paths);
+}
+
 /* Refuse members that could write outside the destination.  Returns a
- * malloc'd description of the problem, or NULL when the member is safe. */
-static char *check_member(struct archive_entry *entry)
+ * malloc'd description of the problem, or NULL when the member is safe.
+ * These checks are done here, on names alone, because libarchive's own
+ * ARCHIVE_EXTRACT_SECURE_SYMLINKS opens every directory of every path and
+ * made unpacking a kernel tree several times slower. */
+static char *check_member(struct archive_entry *entry, struct link_set *links)
 {
 	const char *path = archive_entry_pathname(entry);
 	const char *hardlink = archive_entry_hardlink(entry);
@@ -172,6 +226,11 @@ static char *check_member(struct archive_entry *entry)
 		return xasprintf("member '%s' has %s", path, why);
 	if (hardlink && (why = unsafe_path(hardlink)))
 		return xasprintf("member '%s' is a hard link to '%s', which has %s", path, hardlink, why);
+	const char *link = under_link(links, path);
+	if (link)
+		return xasprintf("member '%s' lies under the symbolic link '%s'", path, link);
+	if (hardlink && (link = under_link(links, hardlink)))
+		return xasprintf("member '%s' is a hard link under the symbolic link '%s'", path, link);
 
 	switch (archive_entry_filetype(entry)) {
 	case AE_IFREG:
@@ -182,6 +241,8 @@ static char *check_member(struct archive_entry *entry)
 		if (!target || symlink_escapes(path, target))
 			return xasprintf("member '%s' is a symbolic link to '%s', outside the destination",
 					 path, target ? target : "");
+		links->paths = xrealloc(links->paths, (links->len + 1) * sizeof(*links->paths));
+		links->paths[links->len++] = normalize(path);
 		return NULL;
 	}
 	default:
@@ -214,12 +275,12 @@ static int unpack_here(struct download *dl, const char *url)
 	struct archive *in = archive_read_new();
 	struct archive *out = archive_write_disk_new();
 	struct archive_entry *entry;
+	struct link_set links = { NULL, 0 };
 	int ret = -1;
 
 	archive_read_support_filter_all(in);
 	archive_read_support_format_tar(in);
-	archive_write_disk_set_options(out, ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_SECURE_SYMLINKS |
-					       ARCHIVE_EXTRACT_SECURE_NODOTDOT |
+	archive_write_disk_set_options(out, ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_SECURE_NODOTDOT |
 					       ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS);
 	if (archive_read_open(in, dl, NULL, archive_read_cb, NULL) != ARCHIVE_OK)
 		goto report_read;
@@ -229,7 +290,7 @@ static int unpack_here(struct download *dl, const char *url)
 			break;
 		if (r < ARCHIVE_WARN)
 			goto report_read;
-		char *unsafe = check_member(entry);
+		char *unsafe = check_member(entry, &links);
 		if (unsafe) {
 			err_msg("unsafe tarball '%s': %s", url, unsafe);
 			free(unsafe);
@@ -263,6 +324,7 @@ report_read:
 report_write:
 	err_msg("unpacking '%s' failed: %s", url, archive_error_string(out));
 free_archives:
+	link_set_release(&links);
 	archive_read_free(in);
 	archive_write_free(out);
 	return ret;
