@@ -48,18 +48,13 @@ check 'scx_simple counts are plausible' all_plausible "$T/simple.json"
 like "$(jq -r '.profiles[0].sidecar' "$T/simple.json")" "^$KTSTR_SIDECAR_DIR/verifier-1n1l1c1t-default-.*\\.ktstr\\.json\$" \
 	'scx_simple run left a sidecar'
 
-# scx_qmap and scx_central do not load here yet; see the TODO reasons.
-run ktstr-verifier --scheduler-bin "$SCX/scx_qmap" --kernel "$KERNEL" --json
+# scx_qmap: built with clang-22 by scripts/test-assets, every program loads.
+expect_status 0 'scx_qmap loads' ktstr-verifier --scheduler-bin "$SCX/scx_qmap" --kernel "$KERNEL" --json
 cp "$out" "$T/qmap.json"
-todo_check 'scx_qmap loads' 'clang 19 emits arena code that the 7.3 verifier rejects in qmap_dequeue' \
-	all_plausible "$T/qmap.json"
-if [ "$(jq -r '.profiles[0].outcome' "$T/qmap.json")" = load-failed ]; then
-	is "$status" 1 'scx_qmap rejection exits 1'
-	is "$(jq -r '.profiles[0].load_failures[0].program' "$T/qmap.json")" qmap_dequeue 'rejected qmap program named'
-	check 'rejected qmap program has statistics' \
-		jq_true "$T/qmap.json" '.profiles[0].load_failures[0].processed_insns > 0'
-fi
+is "$(jq -r '.profiles[0].outcome' "$T/qmap.json")" loaded 'scx_qmap outcome is loaded'
+check 'scx_qmap counts are plausible' all_plausible "$T/qmap.json"
 
+# scx_central does not load here yet; see the TODO reason.
 run ktstr-verifier --scheduler-bin "$SCX/scx_central" --kernel "$KERNEL" --json
 cp "$out" "$T/central.json"
 todo_check 'scx_central loads' "libbpf needs the kernel config in the guest (/boot/config-\$(uname -r)) for scx_central's CONFIG externs" \
