@@ -20,7 +20,10 @@ fn kernel_scheduler_baseline() {
 }
 
 /// scx_simple, the kernel's example scheduler, keeps every worker running
-/// with no starvation on two CPUs.
+/// with no starvation and a fair share of the CPU.  One vCPU, because under
+/// TCG on a busy host the vCPU threads of a larger guest get unequal shares
+/// of the host, and the workers' shares then differ for reasons outside the
+/// guest.
 #[test]
 fn scx_simple_runs_steady_workload() {
     let Some(scx_simple) = find_scheduler("scx_simple") else {
@@ -31,7 +34,7 @@ fn scx_simple_runs_steady_workload() {
     };
     let run = Scenario::builtin("steady")
         .scheduler(&scx_simple)
-        .topology("1,1,2,1")
+        .topology("1,1,1,1")
         .duration_secs(2)
         .run();
 
