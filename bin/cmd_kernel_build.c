@@ -249,7 +249,7 @@ static jv parse_descriptor(const char *text, const char *from)
 }
 
 /* The descriptor of a cached entry: the resolved one plus what the cache
- * knows (lookup --json prints the entry's metadata and paths). */
+ * stores (lookup --json prints the entry's metadata and paths). */
 static jv cached_descriptor(jv resolved, const char *entry_text)
 {
 	jv entry = parse_descriptor(entry_text, "ktstr-cache lookup");
@@ -322,7 +322,7 @@ static int print_cached(jv resolved, const char *key, const char *entry_text)
 	return diag_close_stdout(KTSTR_EXIT_OK);
 }
 
-/* Why a local tree is built without caching, or NULL when it is cacheable. */
+/* The reason a local tree is built without caching, or NULL when it is cacheable. */
 static const char *uncacheable_reason(jv desc)
 {
 	jv source = jv_object_get(jv_copy(desc), jv_string("source"));
@@ -338,8 +338,9 @@ static const char *uncacheable_reason(jv desc)
 	return in_git ? "it has uncommitted changes to tracked files" : "it is not in a git repository";
 }
 
-/* After building a local tree, check that it still is the commit that was
- * looked up; a tree edited during the build must not be cached. */
+/* Mark the built descriptor dirty when the local tree is no longer the
+ * commit that was looked up, because a tree edited during the build must
+ * not be cached under that commit. */
 static jv recheck_local(const char *fetch_tool, const char *source, jv resolved, jv built)
 {
 	const char *argv[] = { fetch_tool, "--resolve-only", "--source", source, NULL };
@@ -522,7 +523,7 @@ static int add_kconfig_hash(jv *desc)
 }
 
 /* Take the build lock of key, waiting for another build when there is one.
- * Returns the fd, or -1 after a message; *waited says whether it waited. */
+ * Returns the fd, or -1 after a message.  *waited is true when it had to wait. */
 static int take_build_lock(const char *root, const char *key, bool *waited)
 {
 	char *dir = fs_path_join(root, ".locks");

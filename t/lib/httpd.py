@@ -5,11 +5,11 @@ It binds a free port and prints it on stdout (and into --port-file), then
 serves GET and HEAD with single byte ranges ("bytes=N-" and "bytes=N-M").
 Rules make chosen paths misbehave the way real servers do:
 
-  --rule PATH=404            answer with that status (any 4xx or 5xx code)
+  --rule PATH=404            respond with that status (any 4xx or 5xx code)
   --rule PATH=stall:N        send the headers and N bytes, then nothing
   --rule PATH=truncate:N     announce the full length, send N bytes, close
   --rule PATH=norange        ignore Range headers and send the whole file
-  --rule PATH=html           answer 200 with an HTML page
+  --rule PATH=html           respond 200 with an HTML page
 
 A ":COUNT" suffix (stall:1000:1) limits a rule to the first COUNT requests
 for that path; later ones are served normally.  Every request is appended

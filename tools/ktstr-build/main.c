@@ -141,7 +141,7 @@ static char *descriptor_build_dir(const struct kdesc *desc)
 	return dir;
 }
 
-/* Where kbuild leaves the boot image for an architecture. */
+/* The path, relative to the output directory, of an architecture's boot image. */
 static const char *image_relpath(const char *arch)
 {
 	if (arch && !strcmp(arch, "aarch64"))

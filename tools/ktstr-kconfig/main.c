@@ -271,7 +271,7 @@ static int append_fragment(const char *config, const char *fragment_text, size_t
 	return ret;
 }
 
-/* Why an option may be missing, for the options whose loss has a usual cause. */
+/* A hint on the usual cause, for the options that are often dropped. */
 static const char *drop_hint(const char *name)
 {
 	if (!strcmp(name, "CONFIG_DEBUG_INFO_BTF"))
