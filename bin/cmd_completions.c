@@ -702,7 +702,7 @@ static void print_fish(struct gen *g)
 	}
 }
 
-/* The tree as an elvish or PowerShell map literal of maps. */
+/* The tree as an elvish map of maps, keyed by command path. */
 static void print_elvish_tree(struct gen *g)
 {
 	FILE *out = g->out;
