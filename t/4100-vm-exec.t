@@ -1,7 +1,8 @@
 #!/bin/sh
 # ktstr-vm --exec on Debian's sched_ext kernel under TCG: the exit status,
 # the output streams, included files with their libraries, kernel discovery
-# through the cache and the --json report.  Three boots.
+# through the cache and its lock, cargo ktstr shell and the --json report.
+# Three boots.
 : "${KTSTR_ASSET_DIR:=${XDG_CACHE_HOME:-$HOME/.cache}/ktstr/test-assets}"
 export KTSTR_ASSET_DIR
 . "${0%/*}/lib/test-lib.sh"
@@ -62,7 +63,15 @@ is "$(wc -l <"$T/cache-1" | tr -d ' ')" 1 'the base initramfs is cached'
 # command that does not exist: 127, and every line arrives.
 ktstr-cache store --image "$image" --config "$KTSTR_ASSET_KCONFIG" >/dev/null 2>"$T/store.err" ||
 	diag "ktstr-cache store failed: $(cat "$T/store.err")"
-run ktstr-vm --accel auto --exec 'seq 1 100000; no-such-command'
+# While it boots, the cache entry is locked: 'ktstr-cache clean' skips it.
+ktstr-vm --accel auto --exec 'sleep 4; seq 1 100000; no-such-command' >"$T/boot2.out" 2>"$T/boot2.err" </dev/null &
+vm=$!
+sleep 2
+ktstr-cache clean --force >/dev/null 2>"$T/clean.err"
+wait "$vm"
+status=$? out=$T/boot2.out err=$T/boot2.err
+like "$(cat "$T/clean.err")" "not removing cached kernel '.*': it is in use" 'a booting kernel is not cleaned'
+check 'the booting kernel stays in the cache' test -f "$KTSTR_CACHE_DIR/$(ls "$KTSTR_CACHE_DIR" | grep image)/bzImage"
 is "$status" 127 'exec: a missing command exits 127'
 like "$(cat "$err")" 'using (TCG|KVM): ' '--accel auto names its choice and why'
 like "$(cat "$err")" 'no-such-command: not found' 'the guest shell says what is missing'
@@ -71,9 +80,10 @@ is "$(wc -l <"$out" | tr -d ' ')" 100000 'all 100000 lines of stdout arrive'
 is "$(tail -n 1 "$out")" 100000 'stdout arrives in order to its end'
 stat -c '%n %Y %s' "$initramfs_cache"/*.cpio >"$T/cache-2"
 
-# Boot 3: --kernel as a version from the cache, status 0, the JSON report.
+# Boot 3: through cargo ktstr shell, --kernel as a version from the cache,
+# status 0, the JSON report.
 kver=$KTSTR_ASSET_KVER
-run ktstr-vm --kernel "$kver" --json --exec 'echo json-stdout; true'
+run cargo-ktstr ktstr shell --kernel "$kver" --json --exec 'echo json-stdout; true'
 is "$status" 0 'exec: true exits 0'
 check 'the JSON report parses' json_true .
 is "$(jq -r .outcome "$out")" exited 'json: outcome exited'
