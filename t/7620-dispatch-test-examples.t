@@ -1,7 +1,8 @@
 #!/bin/sh
-# cargo ktstr test on the example crate examples/scheduler-tests: its tests
-# boot the Debian sched_ext kernel under ktstr-vm (3 boots in all), through
-# the real cargo test fallback, and the run fails when a scenario fails.
+# cargo ktstr test in examples/, the workspace of the example crate
+# scheduler-tests: its tests boot the Debian sched_ext kernel under ktstr-vm
+# (3 boots in all), through the real cargo test fallback, and the run fails
+# when a scenario fails.
 #
 # test-lib.sh points HOME at the scratch directory; rustup's proxies need
 # the real toolchain directory, so keep it.
@@ -13,8 +14,8 @@ require_assets
 export CARGO_TARGET_DIR=$T/target
 export KTSTR_SCHEDULER_DIR=$KTSTR_ASSET_SCX_BIN
 export KTSTR_ASSET_FIXTURE
-cp -r "$KTSTR_SRC/examples/scheduler-tests" "$T/crate"
-cd "$T/crate" || exit 1
+cp -r "$KTSTR_SRC/examples" "$T/examples"
+cd "$T/examples" || exit 1
 unset CARGO
 
 image=$(readlink -f "$KTSTR_ASSET_KERNEL")
