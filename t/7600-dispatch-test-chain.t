@@ -65,6 +65,11 @@ CARGO_HOME=$T/cargo-home expect_status 0 'stand-in nextest found in CARGO_HOME/b
 is "$(lines "$KTSTR_STANDIN_LOG/cargo-nextest.argv")" 'nextest|run|--workspace|' \
 	'stand-in nextest in CARGO_HOME/bin is the runner'
 
+PATH=$with_nextest expect_status 0 'cargo ktstr test runs as a cargo plugin' \
+	cargo ktstr test -- --workspace
+is "$(lines "$KTSTR_STANDIN_LOG/cargo-nextest.argv")" 'nextest|run|--workspace|' \
+	'cargo plugin run reaches the stand-in nextest'
+
 PATH=$with_nextest expect_status 0 'ktstr test runs the same chain' ktstr test
 like "$(cat "$err")" '^ktstr: running tests$' 'ktstr test labels its status lines ktstr'
 
