@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -55,10 +56,15 @@ int spawn_start(struct spawn *child)
 	spawn_trace(child->argv);
 	fflush(NULL);
 
+	pid_t parent = getpid();
 	pid_t pid = fork();
 	if (pid < 0)
 		return err_errno("fork for '%s'", child->argv[0]);
 	if (pid == 0) {
+		/* The parent may have died between fork() and prctl(). */
+		if (child->die_with_parent &&
+		    (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent))
+			_exit(KTSTR_EXIT_NOEXEC);
 		/* Undo a SIGPIPE or SIGCHLD disposition the parent may have set. */
 		signal(SIGPIPE, SIG_DFL);
 		signal(SIGCHLD, SIG_DFL);

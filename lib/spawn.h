@@ -18,8 +18,9 @@ struct spawn {
 	int stderr_fd;
 	bool new_session;         /* setsid() in the child */
 	pid_t pid;                /* set by spawn_start */
+	bool die_with_parent;     /* SIGKILL the child when this process dies (PR_SET_PDEATHSIG) */
 };
-#define SPAWN_INIT { NULL, NULL, NULL, -1, -1, -1, false, -1 }
+#define SPAWN_INIT { NULL, NULL, NULL, -1, -1, -1, false, -1, false }
 
 /* Start the child.  Returns 0, or -1 after printing why it could not start. */
 int spawn_start(struct spawn *child);

@@ -2,7 +2,7 @@
 # Runs that fail are results: a guest kernel panic, a hang past --timeout,
 # a guest that stops without reporting, QEMU failing to start and a signal
 # to ktstr-vm each end with their own status and a message with the last
-# console lines, and leave nothing behind.
+# console lines, and leave no QEMU and no files behind.
 : "${KTSTR_ASSET_DIR:=${XDG_CACHE_HOME:-$HOME/.cache}/ktstr/test-assets}"
 export KTSTR_ASSET_DIR
 . "${0%/*}/lib/test-lib.sh"
@@ -56,4 +56,14 @@ like "$(cat "$T/term.err")" 'stopped by Terminated; the VM was killed' 'SIGTERM:
 sleep 1
 is "$(pgrep -f "qemu-system-x86_64 .*$TMPDIR" | wc -l | tr -d ' ')" 0 'SIGTERM: QEMU is gone'
 is "$(ls -A "$TMPDIR")" '' 'no run directory left behind'
+
+# SIGKILL cannot be handled, but QEMU dies with ktstr-vm all the same.
+ktstr-vm --exec 'sleep 600' >/dev/null 2>&1 </dev/null &
+vm=$!
+sleep 3
+kill -KILL "$vm"
+wait "$vm"
+is "$?" 137 'SIGKILL: status 137'
+sleep 1
+is "$(pgrep -f "qemu-system-x86_64 .*$TMPDIR" | wc -l | tr -d ' ')" 0 'SIGKILL: QEMU is gone too'
 done_testing

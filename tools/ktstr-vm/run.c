@@ -94,6 +94,15 @@ struct run_state {
 	size_t captured_cap;
 };
 
+/* QEMU while it runs, for vm_qemu_kill_now(). */
+static volatile pid_t running_qemu = -1;
+
+void vm_qemu_kill_now(void)
+{
+	if (running_qemu > 0)
+		kill(running_qemu, SIGKILL);
+}
+
 static double now_seconds(void)
 {
 	struct timespec ts;
@@ -498,6 +507,7 @@ static void qemu_reap(struct run_state *st, bool block)
 	st->qemu_running = false;
 	st->qemu_status = spawn_status(wait_status);
 	st->qemu.pid = -1;
+	running_qemu = -1;
 }
 
 static void qemu_kill(struct run_state *st)
@@ -675,6 +685,8 @@ static int start_qemu(struct run_state *st)
 	/* Its own session: a Ctrl-C on the terminal reaches ktstr-vm only, which
 	 * then stops QEMU itself. */
 	st->qemu.new_session = true;
+	/* A ktstr-vm killed with SIGKILL must not leave a guest running. */
+	st->qemu.die_with_parent = true;
 	st->start = now_seconds();
 	int started = spawn_start(&st->qemu);
 	close(output[1]);
@@ -685,6 +697,7 @@ static int start_qemu(struct run_state *st)
 		return -1;
 	}
 	st->qemu_running = true;
+	running_qemu = st->qemu.pid;
 	st->qemu_output_fd = output[0];
 	st->deadline = st->start + launch->timeout_sec;
 	return 0;
@@ -722,6 +735,12 @@ int vm_run(const struct vm_launch *launch, struct vm_result *result, struct vm_r
 		st.console_log = fopen(launch->console_log, "we");
 		if (!st.console_log)
 			return err_errno("cannot create the console log '%s'", launch->console_log);
+	}
+	static bool registered;
+	if (!registered) {
+		/* A die() in the loop must not leave QEMU behind. */
+		atexit(vm_qemu_kill_now);
+		registered = true;
 	}
 	if (start_qemu(&st) != 0) {
 		ret = -1;

@@ -37,10 +37,11 @@ static void on_signal(int sig)
 	errno = saved;
 }
 
-/* A fatal signal other than those the loop handles: restore the terminal,
- * then die of the signal as the default action would. */
+/* A fatal signal other than those the loop handles: kill QEMU, restore the
+ * terminal, then die of the signal as the default action would. */
 static void on_fatal_signal(int sig)
 {
+	vm_qemu_kill_now();
 	term_restore();
 	signal(sig, SIG_DFL);
 	raise(sig);

@@ -89,6 +89,9 @@ struct vm_run_extra {
  * or -1 when QEMU could not be started at all (after a message). */
 int vm_run(const struct vm_launch *launch, struct vm_result *result, struct vm_run_extra *extra);
 
+/* Kill QEMU if it is running; async-signal-safe, for exit paths. */
+void vm_qemu_kill_now(void);
+
 /* Install the handlers that turn SIGINT, SIGTERM, SIGHUP, SIGCHLD and
  * SIGWINCH into bytes on a pipe; returns its read end. */
 int vm_signals_install(void);
