@@ -26,6 +26,10 @@ export KTSTR_SRC KTSTR_BUILD PATH
 # before HOME changes; otherwise every test would fetch them again.
 KTSTR_ASSET_DIR=${KTSTR_ASSET_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/ktstr/test-assets}
 export KTSTR_ASSET_DIR
+# rustup and cargo find their toolchains through HOME too.
+RUSTUP_HOME=${RUSTUP_HOME:-$HOME/.rustup}
+CARGO_HOME=${CARGO_HOME:-$HOME/.cargo}
+export RUSTUP_HOME CARGO_HOME
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/ktstr-test.$test_name.XXXXXX")
 export KTSTR_CACHE_DIR=$T/cache
