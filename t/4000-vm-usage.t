@@ -97,6 +97,24 @@ one_line_error 'shell without a terminal: one line'
 expect_status 125 'stray argument' ktstr-vm --exec echo hello
 like "$(head -1 "$err")" "unexpected argument 'hello'" 'stray argument: names it'
 
+mkdir "$T/emptydir"
+expect_status 125 'directory that is not a tree' ktstr-vm --kernel "$T/emptydir" --exec true
+like "$(cat "$err")" "'$T/emptydir' is not a kernel source tree \(no Makefile or Kconfig\)" \
+	'not a tree: names the directory'
+one_line_error 'not a tree: one line'
+
+# A source tree goes through 'ktstr kernel build --source' and the cache.
+# The stand-in tree builds in a moment, but its bzImage is only text, so
+# the chain ends at the boot image check, before QEMU.
+cp -R "$KTSTR_SRC/t/fixtures/kernel-tree" "$T/linux"
+(cd "$T/linux" && git init -q . && git add -A &&
+	git -c user.name=test -c user.email=test@example.com commit -q -m tree) ||
+	echo 'Bail out! cannot make a git tree'
+expect_status 125 'source tree is built first' ktstr-vm --kernel "$T/linux" --exec true
+is "$(wc -l <"$T/linux/.fixture-builds" | tr -d ' ')" 1 'source tree: built once'
+like "$(cat "$err")" "cannot boot '$KTSTR_CACHE_DIR/local-[0-9a-f]+-x86_64-kc[0-9a-f]{8}/bzImage': not a boot image" \
+	'source tree: the cached image is what boots'
+
 # Without --kernel and with nothing to discover, the message says how to get one.
 KTSTR_TEST_KERNEL=$T/none expect_status 125 'KTSTR_TEST_KERNEL that does not exist' ktstr-vm --exec true
 like "$(cat "$err")" "KTSTR_TEST_KERNEL '$T/none' does not exist" 'KTSTR_TEST_KERNEL: names the path'

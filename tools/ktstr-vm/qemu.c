@@ -119,6 +119,9 @@ void vm_qemu_argv(const struct vm_launch *launch, struct strvec *argv)
 	} else {
 		strvec_push(argv, launch->accel);
 	}
+	/* NOTE: the tests run only the TCG branch.  Under KVM the guest sees
+	 * the host's vendor, and on AMD hosts QEMU's cache model may not give
+	 * each die its own L3. */
 	strvec_push(argv, "-cpu");
 	strvec_push(argv, !strcmp(launch->accel, "kvm") ? "host" : "max,vendor=GenuineIntel");
 	push_topology(argv, launch);
