@@ -128,6 +128,22 @@ static bool write_all(int fd, const void *data, size_t len)
 	return true;
 }
 
+/* Write data with every "\n" as "\r\n": the terminal is in raw mode during
+ * the interactive shell, so a bare line feed would not return the cursor. */
+static void write_crlf(int fd, const char *data, size_t len)
+{
+	size_t start = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		if (data[i] != '\n' || (i > 0 && data[i - 1] == '\r'))
+			continue;
+		write_all(fd, data + start, i - start);
+		write_all(fd, "\r", 1);
+		start = i;
+	}
+	write_all(fd, data + start, len - start);
+}
+
 static int listen_socket(const char *dir, const char *name)
 {
 	struct sockaddr_un addr = { .sun_family = AF_UNIX };
@@ -167,7 +183,9 @@ static void console_input(struct run_state *st, const char *data, size_t len)
 {
 	if (st->console_log)
 		fwrite(data, 1, len, st->console_log);
-	if (st->launch->dmesg)
+	if (st->launch->dmesg && st->launch->mode == VM_MODE_SHELL)
+		write_crlf(STDERR_FILENO, data, len);
+	else if (st->launch->dmesg)
 		write_all(STDERR_FILENO, data, len);
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)data[i];
