@@ -119,7 +119,7 @@ void vm_qemu_argv(const struct vm_launch *launch, struct strvec *argv)
 	} else {
 		strvec_push(argv, launch->accel);
 	}
-	/* NOTE: the tests run only the TCG branch.  Under KVM the guest sees
+	/* NOTE: the tests run only the TCG branch.  Under KVM the guest gets
 	 * the host's vendor, and on AMD hosts QEMU's cache model may not give
 	 * each die its own L3. */
 	strvec_push(argv, "-cpu");
