@@ -22,6 +22,9 @@ static void print_kernel_usage(FILE *out)
 		"  clean [--keep N | --corrupt-only] [--force]\n"
 		"                       remove cached kernel images (ktstr-cache clean)\n"
 		"\n"
+		"Options:\n"
+		"  -h, --help           print this help and exit\n"
+		"\n"
 		"Run '%s kernel COMMAND --help' for the options of a command.\n",
 		dispatch_label, dispatch_label);
 }

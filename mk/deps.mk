@@ -7,7 +7,7 @@ DEB_PACKAGES := \
 	qemu-system-x86 busybox-static cpio xz-utils zstd python3 dpkg \
 	clang-22 llvm-22 libbpf-dev \
 	flex bison bc dwarves \
-	scdoc man-db perl zsh fish bash-completion
+	scdoc man-db perl zsh fish elvish bash-completion
 
 .PHONY: deps deps-check
 deps:
