@@ -516,7 +516,7 @@ int main(int argc, char **argv)
 		info_msg("connection to the VM closed (Ctrl-A x)");
 		status = 0;
 	} else {
-		vm_result_explain(&result);
+		vm_result_explain(&result, launch.timeout_sec, extra.panic_line);
 	}
 	/* A scenario run's report is its sidecar, printed by scenario_report(). */
 	if (opts.json && mode != VM_MODE_SCENARIO &&
@@ -524,6 +524,7 @@ int main(int argc, char **argv)
 		status = VM_EXIT_FAILED;
 
 	free(extra.guest_stdout);
+	free(extra.panic_line);
 	free(cmdline);
 	free(end_marker);
 	kernel_ref_release(&kernel);

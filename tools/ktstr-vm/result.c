@@ -68,7 +68,8 @@ static void print_indented(const char *text)
 	}
 }
 
-void vm_result_explain(const struct vm_result *result)
+void vm_result_explain(const struct vm_result *result, unsigned timeout_sec,
+		       const char *panic_line)
 {
 	const struct vm_record *init_error = vm_result_record(result, "init-error");
 
@@ -77,11 +78,14 @@ void vm_result_explain(const struct vm_result *result)
 	case VM_OUTCOME_INTERRUPTED:
 		return;
 	case VM_OUTCOME_PANIC:
-		err_msg("the guest kernel panicked; last console lines:");
+		/* The message may have scrolled out of the tail behind its trace. */
+		if (panic_line)
+			err_msg("the guest kernel panicked (%s); last console lines:", panic_line);
+		else
+			err_msg("the guest kernel panicked; last console lines:");
 		break;
 	case VM_OUTCOME_TIMEOUT:
-		err_msg("the VM timed out after %.0f s (--timeout); last console lines:",
-			result->run_seconds);
+		err_msg("the VM timed out after %u s (--timeout); last console lines:", timeout_sec);
 		break;
 	case VM_OUTCOME_QEMU_FAILED:
 		err_msg("QEMU failed; its output and the last console lines:");

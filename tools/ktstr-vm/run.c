@@ -80,7 +80,7 @@ struct run_state {
 	int console_escape;      /* 0 text, 1 after ESC, 2 inside ESC [ */
 	char *tail[CONSOLE_TAIL_LINES];
 	size_t tail_next;
-	bool panic_seen;
+	char *panic_line;        /* the first "Kernel panic" message, or NULL */
 
 	char *records;
 	size_t records_len;
@@ -170,8 +170,9 @@ static void console_end_line(struct run_state *st)
 	char *line;
 
 	st->console_line[st->console_line_len] = '\0';
-	if (strstr(st->console_line, "Kernel panic - not syncing"))
-		st->panic_seen = true;
+	const char *panic = strstr(st->console_line, "Kernel panic - not syncing");
+	if (panic && !st->panic_line)
+		st->panic_line = xstrdup(panic);
 	line = xstrdup(st->console_line);
 	free(st->tail[st->tail_next]);
 	st->tail[st->tail_next] = line;
@@ -661,7 +662,7 @@ static void classify(struct run_state *st)
 		result->outcome = VM_OUTCOME_TIMEOUT;
 	else if (vm_result_record(result, "exit"))
 		result->outcome = VM_OUTCOME_EXITED;
-	else if (st->panic_seen)
+	else if (st->panic_line)
 		result->outcome = VM_OUTCOME_PANIC;
 	else if (st->qemu_status != 0)
 		result->outcome = VM_OUTCOME_QEMU_FAILED;
@@ -813,6 +814,7 @@ out_close:
 	extra->guest_stdout = st.captured;
 	extra->guest_stdout_len = st.captured_len;
 	extra->stop_signal = st.stop_signal;
+	extra->panic_line = st.panic_line;
 	extra->escaped = st.escaped;
 	return ret;
 }

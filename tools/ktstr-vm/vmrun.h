@@ -81,6 +81,7 @@ void vm_qemu_argv(const struct vm_launch *launch, struct strvec *argv);
 struct vm_run_extra {
 	int stop_signal;       /* SIGINT, SIGTERM or SIGHUP that ended the run, or 0 */
 	bool escaped;          /* the user typed the shell's escape sequence */
+	char *panic_line;      /* the console's first "Kernel panic" message, or NULL */
 	char *guest_stdout;    /* with launch->capture_stdout: the guest's stdout */
 	size_t guest_stdout_len;
 };
@@ -107,8 +108,10 @@ void term_size(int fd, unsigned *rows, unsigned *cols);
 
 /* The exit status for a finished run (not a scenario run). */
 int vm_result_status(const struct vm_result *result);
-/* Tell the user why a failed run failed, with the console's last lines. */
-void vm_result_explain(const struct vm_result *result);
+/* Tell the user why a failed run failed, with the console's last lines.
+ * timeout_sec is the run's --timeout; panic_line may be NULL. */
+void vm_result_explain(const struct vm_result *result, unsigned timeout_sec,
+		       const char *panic_line);
 /* Print the run as JSON on stdout. */
 int vm_result_print_json(const struct vm_result *result, const char *guest_stdout, size_t len);
 const char *vm_outcome_name(enum vm_outcome outcome);
