@@ -38,10 +38,20 @@ struct download {
 	int replay_fd;       /* the partial file read back before the network, or -1 */
 	struct sha256 hash;
 	uint64_t bytes;      /* bytes passed on so far */
+	struct progress *bar;
 	bool network_failed;
 	char io_error[256];  /* a local read or write failure */
 	char buf[1 << 17];
 };
+
+/* End the transfer thread and erase the progress bar, so that a message
+ * printed next is not drawn over. */
+static void stop_transfer(struct download *dl)
+{
+	http_stream_close(dl->stream);
+	dl->stream = NULL;
+	progress_end(dl->bar);
+}
 
 static int write_all(int fd, const char *data, size_t len)
 {
@@ -292,6 +302,7 @@ static int unpack_here(struct download *dl, const char *url)
 			goto report_read;
 		char *unsafe = check_member(entry, &links);
 		if (unsafe) {
+			stop_transfer(dl);
 			err_msg("unsafe tarball '%s': %s", url, unsafe);
 			free(unsafe);
 			goto free_archives;
@@ -309,12 +320,14 @@ static int unpack_here(struct download *dl, const char *url)
 	ret = 0;
 	goto free_archives;
 
-report_read:
+report_read:;
+	bool complete = dl->stream && http_stream_finished(dl->stream);
+	stop_transfer(dl);
 	if (dl->network_failed)
 		err_msg("download '%s' failed: %s", url, dl->err.cause);
 	else if (dl->io_error[0])
 		err_msg("download '%s' failed: %s", url, dl->io_error);
-	else if (dl->stream && http_stream_finished(dl->stream))
+	else if (complete)
 		err_msg("unpacking '%s' failed: %s (the whole file arrived, %" PRIu64
 			" bytes, so the tarball is truncated or corrupt)", url,
 			archive_error_string(in), dl->bytes);
@@ -322,6 +335,7 @@ report_read:
 		err_msg("unpacking '%s' failed: %s", url, archive_error_string(in));
 	goto free_archives;
 report_write:
+	stop_transfer(dl);
 	err_msg("unpacking '%s' failed: %s", url, archive_error_string(out));
 free_archives:
 	link_set_release(&links);
@@ -339,9 +353,11 @@ static int drain(struct download *dl, const char *url)
 
 	while ((n = next_block(dl, &block)) > 0)
 		;
-	if (n < 0)
+	if (n < 0) {
+		stop_transfer(dl);
 		return err_msg("download '%s' failed: %s", url,
 			       dl->network_failed ? dl->err.cause : dl->io_error);
+	}
 	return 0;
 }
 
@@ -469,6 +485,7 @@ int tarball_fetch(const struct fetch_opts *opts, const char *version, const char
 	kver_parse(version, &ver);
 	memset(&dl, 0, sizeof(dl));
 	dl.url = url;
+	dl.bar = &bar;
 	dl.part_fd = dl.replay_fd = -1;
 
 	if (fs_exists(final)) {
@@ -557,7 +574,7 @@ int tarball_fetch(const struct fetch_opts *opts, const char *version, const char
 		keep_part = have_checksum == 1 && (dl.network_failed || fetch_interrupted);
 		goto remove_tmp;
 	}
-	progress_end(&bar);
+	stop_transfer(&dl);
 
 	sha256_final_hex(&dl.hash, actual);
 	if (have_checksum == 1 && strcmp(expected, actual) != 0) {
