@@ -483,6 +483,15 @@ static int build_and_store(const struct build_request *req, jv resolved, const c
 	}
 	if (req->source && cacheable)
 		built = recheck_local(chain.fetch.items[0], req->source, resolved, built);
+	bool dirty = false;
+	json_bool(built, "dirty", &dirty);
+	if (dirty) {
+		/* Already said why; ktstr-cache store would only say it again. */
+		built = jv_object_set(built, jv_string("cached"), jv_false());
+		status = json_print(stdout, built, true) == 0 ? KTSTR_EXIT_OK : KTSTR_EXIT_ERROR;
+		status = diag_close_stdout(status);
+		goto release;
+	}
 	store_input = json_to_string(built);
 	jv_free(built);
 

@@ -165,6 +165,28 @@ like "$(cat "$T/second.err")" 'cached kernel found' 'the waiting build reuses th
 is "$(wc -l <"$race/.fixture-builds" | tr -d ' ')" 1 'the kernel was built once'
 is "$(jq -r .image_path "$T/second.out")" "$(jq -r .image_path "$T/first.out")" 'both print the same image'
 
+# A tree edited while it builds is not cached under the commit it had.
+moving=$T/moving
+cp -R "$KTSTR_SRC/t/fixtures/kernel-tree" "$moving"
+git_q -C "$moving" init -q
+git_q -C "$moving" add .
+git_q -C "$moving" commit -qm moving
+before=$(entries)
+FIXTURE_BUILD_SECONDS=3 ktstr kernel build --source "$moving" >"$T/moving.out" 2>"$T/moving.err" &
+builder=$!
+tries=0
+while [ ! -e "$moving/.ktstr-build.log" ] && [ $tries -lt 200 ]; do
+	tries=$((tries + 1))
+	sleep 0.1
+done
+echo '/* edited during the build */' >>"$moving/init/main.c"
+wait "$builder"
+is "$?" 0 'a tree edited during its build still builds'
+like "$(cat "$T/moving.err")" "'$moving' changed while it was built; the kernel is not cached" \
+	'the change is reported'
+is "$(jq -r .cached "$T/moving.out")" false 'the descriptor says not cached'
+is "$(entries)" "$before" 'no entry for the edited tree'
+
 # The deprecated spelling.
 dep=$T/dep
 cp -R "$KTSTR_SRC/t/fixtures/kernel-tree" "$dep"
