@@ -82,6 +82,7 @@ int kbuild_make(const struct kbuild *build, const char *target)
 	if (!log)
 		return err_errno("open the build log '%s'", build->log_path);
 	strvec_push(&argv, "make");
+	strvec_push(&argv, "--no-print-directory");
 	strvec_pushf(&argv, "-C%s", build->source_dir);
 	if (build->build_dir)
 		strvec_pushf(&argv, "O=%s", build->build_dir);
