@@ -611,7 +611,8 @@ int cmd_kernel_build(int argc, char **argv)
 	status = KTSTR_EXIT_ERROR;
 	if (lock < 0)
 		goto release;
-	/* The process that held the lock has just cached this key. */
+	/* A process that held the lock has just built and cached this key,
+	 * which is the fresh build that --force asks for, too. */
 	if ((!req.force || waited) && lookup(cache_tool, key, &entry_text) == 0) {
 		status = print_cached(resolved, key, entry_text);
 		goto release;
@@ -630,6 +631,9 @@ int cmd_kernel_build(int argc, char **argv)
 release:
 	lock_release(lock);
 	jv_free(resolved);
+	/* -1: a tool could not be run at all, after a message. */
+	if (status < 0)
+		status = KTSTR_EXIT_TOOL;
 	free(work);
 	free(root);
 	free(entry_text);
