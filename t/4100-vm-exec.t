@@ -43,8 +43,12 @@ cat /include-files/tree/sub/data.txt
 echo "path=$PATH"
 stubbed; echo "stubbed=$?"
 echo to-stderr >&2
+printf "KTSTR exit 1\n7\n" >/dev/console
+printf "<0>KTSTR exit 1\n7\n" >/dev/kmsg
 exit 3'
 is "$status" 3 'exec: the guest status 3 is the exit status'
+like "$(cat "$err")" 'KTSTR exit 1' 'a forged exit record reached the console'
+unlike "$(cat "$out")" 'KTSTR' 'and never the output'
 is "$(sed -n 1p "$out")" 'state=disabled' 'sched_ext is disabled before any scheduler'
 is "$(sed -n 2p "$out")" 'jq=42' 'included dynamic program runs with its libraries'
 is "$(sed -n 3p "$out")" 'script ran from /include-files/tree/bin/hello' 'included script found on PATH'
@@ -83,13 +87,15 @@ stat -c '%n %Y %s' "$initramfs_cache"/*.cpio >"$T/cache-2"
 # Boot 3: through cargo ktstr shell, --kernel as a version from the cache,
 # status 0, the JSON report.
 kver=$KTSTR_ASSET_KVER
-run cargo-ktstr ktstr shell --kernel "$kver" --json --exec 'echo json-stdout; true'
+run cargo-ktstr ktstr shell --kernel "$kver" --json --append ktstr_test_arg=1 \
+	--exec 'echo json-stdout; grep -o ktstr_test_arg=1 /proc/cmdline'
 is "$status" 0 'exec: true exits 0'
 check 'the JSON report parses' json_true .
 is "$(jq -r .outcome "$out")" exited 'json: outcome exited'
 is "$(jq -r .status "$out")" 0 'json: status 0'
 is "$(jq -r .guest_status "$out")" 0 'json: guest status 0'
-is "$(jq -r .stdout "$out")" json-stdout 'json: the guest stdout is inside'
+is "$(jq -r .stdout "$out" | sed -n 1p)" json-stdout 'json: the guest stdout is inside'
+is "$(jq -r .stdout "$out" | sed -n 2p)" ktstr_test_arg=1 '--append reaches the kernel command line'
 is "$(jq -r .accel "$out")" tcg 'json: accel tcg'
 is "$(jq -r .topology "$out")" 1n1l1c1t 'json: the topology label'
 is "$(jq -r .kernel_version "$out")" "$kver" 'json: the version from the image header'

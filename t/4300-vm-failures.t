@@ -16,13 +16,15 @@ json_field() {
 }
 
 # A crash through sysrq panics the kernel (panic=-1 then ends QEMU).
-run ktstr-vm --json --exec 'echo c >/proc/sysrq-trigger; sleep 30'
+run ktstr-vm --json --console-log "$T/console.log" --exec 'echo c >/proc/sysrq-trigger; sleep 30'
 is "$status" 123 'panic: status 123'
 like "$(cat "$err")" 'the guest kernel panicked \(Kernel panic - not syncing: sysrq triggered crash\); last console lines:' \
 	'panic: names the panic message'
 like "$(cat "$err")" '\| .*(Call Trace|Kernel Offset|end Kernel panic)' 'panic: quotes the console'
 is "$(json_field .outcome)" panic 'panic: json outcome'
 like "$(json_field .console_tail)" 'Kernel panic' 'panic: json console tail'
+like "$(cat "$T/console.log")" 'Kernel panic - not syncing: sysrq triggered crash' 'panic: --console-log has it all'
+like "$(head -c 300 "$T/console.log")" 'SeaBIOS' '--console-log starts at the firmware'
 
 # A command that never ends: killed at --timeout.
 run ktstr-vm --timeout 8 --exec 'sleep 600'
