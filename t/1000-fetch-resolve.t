@@ -32,6 +32,9 @@ is "$(jq -r .source_dir "$out")" null 'nothing unpacked yet'
 is "$(jq -r .dirty "$out")" false 'a release is never dirty'
 is "$(wc -l <"$T/httpd.log" | tr -d ' ')" 0 'an exact version needs no network'
 
+expect_status 0 'a .0 release resolves' ktstr-fetch -r 6.14.0 --field version
+is "$(cat "$out")" 6.14 '6.14.0 is named 6.14, as kernel.org does'
+
 expect_status 0 'release candidate resolves' ktstr-fetch -r 6.15-rc3 --field source.url
 is "$(cat "$out")" "$base/rc/linux-6.15-rc3.tar.gz" 'rc tarball URL under KTSTR_RC_URL'
 

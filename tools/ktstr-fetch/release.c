@@ -336,6 +336,9 @@ int resolve_version(const struct fetch_opts *opts, const char *request, char *ou
 			       "such as 6.14.2, 6.15-rc3 or 6.12 for the newest 6.12.x", request);
 	if (kver_is_series(&ver))
 		return resolve_series(opts, &ver, request, out);
+	/* kernel.org names the first release of a series 6.14, not 6.14.0. */
+	if (ver.has_patch && ver.patch == 0)
+		ver.has_patch = false;
 	kver_format(&ver, out, 32);
 	return 0;
 }
