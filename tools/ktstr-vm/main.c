@@ -414,7 +414,12 @@ int main(int argc, char **argv)
 
 	if (opts.exec && scenario_requested(opts.scenario))
 		usage_error("--exec cannot be combined with a scheduler or scenario run");
-	mode = opts.exec ? VM_MODE_EXEC : scenario_requested(opts.scenario) ? VM_MODE_SCENARIO : VM_MODE_SHELL;
+	if (opts.exec)
+		mode = VM_MODE_EXEC;
+	else if (scenario_requested(opts.scenario))
+		mode = VM_MODE_SCENARIO;
+	else
+		mode = VM_MODE_SHELL;
 	if (mode == VM_MODE_SHELL && !isatty(STDIN_FILENO))
 		die_status(VM_EXIT_FAILED,
 			   "stdin must be a terminal for the interactive shell; use --exec CMD to run a command");
@@ -520,7 +525,7 @@ int main(int argc, char **argv)
 	}
 	/* A scenario run's report is its sidecar, printed by scenario_report(). */
 	if (opts.json && mode != VM_MODE_SCENARIO &&
-	    vm_result_print_json(&result, extra.guest_stdout, extra.guest_stdout_len) != 0)
+	    vm_result_print_json(&result, status, extra.guest_stdout, extra.guest_stdout_len) != 0)
 		status = VM_EXIT_FAILED;
 
 	free(extra.guest_stdout);

@@ -100,14 +100,15 @@ void vm_result_explain(const struct vm_result *result, unsigned timeout_sec,
 	print_indented(result->console_tail);
 }
 
-int vm_result_print_json(const struct vm_result *result, const char *guest_stdout, size_t len)
+int vm_result_print_json(const struct vm_result *result, int status, const char *guest_stdout,
+			 size_t len)
 {
 	char label[64];
 	jv obj = jv_object();
 	jv records = jv_array();
 
 	obj = jv_object_set(obj, jv_string("outcome"), jv_string(vm_outcome_name(result->outcome)));
-	obj = jv_object_set(obj, jv_string("status"), jv_number(vm_result_status(result)));
+	obj = jv_object_set(obj, jv_string("status"), jv_number(status));
 	obj = jv_object_set(obj, jv_string("guest_status"),
 			    result->guest_status >= 0 ? jv_number(result->guest_status) : jv_null());
 	obj = jv_object_set(obj, jv_string("accel"), json_string_or_null(result->accel));

@@ -112,8 +112,9 @@ int vm_result_status(const struct vm_result *result);
  * timeout_sec is the run's --timeout; panic_line may be NULL. */
 void vm_result_explain(const struct vm_result *result, unsigned timeout_sec,
 		       const char *panic_line);
-/* Print the run as JSON on stdout. */
-int vm_result_print_json(const struct vm_result *result, const char *guest_stdout, size_t len);
+/* Print the run as JSON on stdout; status is ktstr-vm's exit status. */
+int vm_result_print_json(const struct vm_result *result, int status, const char *guest_stdout,
+			 size_t len);
 const char *vm_outcome_name(enum vm_outcome outcome);
 void vm_result_release(struct vm_result *result);
 
