@@ -546,8 +546,6 @@ static void drain_channels(struct run_state *st)
 
 		if (ch->listen_fd >= 0 && poll(&pfd, 1, 0) == 1)
 			channel_accept(st, (enum channel_id)id);
-		if (id == CH_SHELL)
-			continue;
 		while (ch->fd >= 0 && channel_read(st, (enum channel_id)id))
 			;
 	}
