@@ -140,6 +140,13 @@ static void mount_filesystems(void)
 	}
 }
 
+/* Give a child the default signal actions that init changed: an ignored
+ * signal stays ignored across exec, and a command must die of SIGPIPE. */
+static void reset_child_signals(void)
+{
+	signal(SIGPIPE, SIG_DFL);
+}
+
 /* Run argv and wait for it, reaping any other child that exits meanwhile;
  * returns its wait status, or -1 when it could not be started. */
 static int run_and_wait(const char *const *argv)
@@ -150,6 +157,7 @@ static int run_and_wait(const char *const *argv)
 	if (pid < 0)
 		return -1;
 	if (pid == 0) {
+		reset_child_signals();
 		execv(argv[0], (char *const *)argv);
 		_exit(127);
 	}
@@ -248,6 +256,7 @@ static int run_exec(const struct guest_config *config, int out, int err)
 	if (pid < 0)
 		init_failed("fork for exec", errno);
 	if (pid == 0) {
+		reset_child_signals();
 		int null = open("/dev/null", O_RDONLY);
 
 		setsid();
@@ -365,6 +374,7 @@ static int run_shell(const struct guest_config *config)
 	if (pid < 0)
 		init_failed("fork for the shell", errno);
 	if (pid == 0) {
+		reset_child_signals();
 		setsid();
 		if (ioctl(tty, TIOCSCTTY, 0) < 0 || dup2(tty, STDIN_FILENO) < 0 ||
 		    dup2(tty, STDOUT_FILENO) < 0 || dup2(tty, STDERR_FILENO) < 0)

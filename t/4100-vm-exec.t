@@ -42,6 +42,7 @@ hello
 cat /include-files/tree/sub/data.txt
 echo "path=$PATH"
 stubbed; echo "stubbed=$?"
+sh -c "kill -PIPE \$\$"; echo "sigpipe=$?"
 echo to-stderr >&2
 printf "KTSTR exit 1\n7\n" >/dev/console
 printf "<0>KTSTR exit 1\n7\n" >/dev/kmsg
@@ -55,7 +56,8 @@ is "$(sed -n 3p "$out")" 'script ran from /include-files/tree/bin/hello' 'includ
 is "$(sed -n 4p "$out")" 'included data' 'included directory keeps its structure'
 like "$(sed -n 5p "$out")" '^path=/include-files:/include-files/tree/bin:' 'included program directories lead PATH'
 is "$(sed -n 6p "$out")" 'stubbed=42' 'a library outside the system directories is found'
-is "$(wc -l <"$out" | tr -d ' ')" 6 'stdout holds only the command output'
+is "$(sed -n 7p "$out")" 'sigpipe=141' 'commands get the default SIGPIPE action'
+is "$(wc -l <"$out" | tr -d ' ')" 7 'stdout holds only the command output'
 like "$(cat "$err")" 'to-stderr' 'guest stderr reaches stderr'
 like "$(cat "$err")" 'Linux version 7\.' '--dmesg copies the console to stderr'
 like "$(cat "$err")" 'Command line: .*loglevel=7' '--dmesg sets loglevel=7'
