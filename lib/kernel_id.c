@@ -309,3 +309,24 @@ int kernel_id_discover(unsigned flags, struct kernel_ref *ref)
 	return err_msg("no kernel found: give --kernel, set KTSTR_KERNEL, or build one with '%s kernel "
 		       "build'", label);
 }
+
+char *kernel_ref_config(const struct kernel_ref *ref)
+{
+	char *dir = fs_dirname(ref->image_path);
+	char *candidates[3] = { fs_path_join(dir, "config"), NULL, NULL };
+	char *found = NULL;
+
+	if (ref->release)
+		candidates[1] = xasprintf("%s/config-%s", dir, ref->release);
+	/* <tree>/arch/x86/boot/bzImage: the tree is three levels up. */
+	if (!strcmp(fs_basename(ref->image_path), "bzImage") && strstr(ref->image_path, "/arch/x86/boot/"))
+		candidates[2] = xasprintf("%s/../../../.config", dir);
+	for (size_t i = 0; i < 3; i++) {
+		if (!found && candidates[i] && fs_is_file(candidates[i]))
+			found = candidates[i];
+		else
+			free(candidates[i]);
+	}
+	free(dir);
+	return found;
+}

@@ -42,5 +42,10 @@ int kernel_id_resolve(const char *id, unsigned flags, struct kernel_ref *ref);
  * system's image.  0, or -1 after a message that names the ways to get one. */
 int kernel_id_discover(unsigned flags, struct kernel_ref *ref);
 void kernel_ref_release(struct kernel_ref *ref);
+/* The build configuration of the kernel: <image dir>/config (cache entries,
+ * the test assets), <image dir>/config-<release> (a /boot layout), or the
+ * .config of the source tree that an arch/x86/boot/bzImage was built in.
+ * A malloc'd path, or NULL when there is none. */
+char *kernel_ref_config(const struct kernel_ref *ref);
 
 #endif

@@ -567,6 +567,16 @@ int guest_image_write(struct guest_image *image, const char *config_text, const 
 		initramfs_abort(ar);
 		goto out;
 	}
+	if (image->kernel_config && image->kernel_release) {
+		char *guest_path = xasprintf("/boot/config-%s", image->kernel_release);
+		int added = initramfs_add_dir(ar, "/boot", 0755) == 0 &&
+			    initramfs_add_file(ar, guest_path, image->kernel_config, 0644) == 0;
+		free(guest_path);
+		if (!added) {
+			initramfs_abort(ar);
+			goto out;
+		}
+	}
 	ret = initramfs_finish(ar);
 out:
 	if (close(fd) != 0 && ret == 0)

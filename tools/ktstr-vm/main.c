@@ -468,6 +468,9 @@ int main(int argc, char **argv)
 		unsigned long long initramfs_mb = (image.uncompressed_bytes + (1u << 20) - 1) >> 20;
 		launch.memory_mb = BASE_MEMORY_MB + 2 * (unsigned)initramfs_mb;
 	}
+	char *kernel_config = kernel_ref_config(&kernel);
+	image.kernel_config = kernel_config;
+	image.kernel_release = kernel.release;
 	char *end_marker = vm_end_marker_new();
 	char *config = config_text(&opts, mode, &inputs, &image, &kernel, launch.memory_mb, end_marker);
 	if (guest_image_write(&image, config, sock_dir) != 0)

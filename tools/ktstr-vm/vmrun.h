@@ -33,6 +33,11 @@ struct guest_image {
 	unsigned long long uncompressed_bytes;
 	bool cache_hit;
 	struct strvec env;         /* NAME=VALUE lines for the guest (LD_LIBRARY_PATH) */
+	/* The kernel's .config, packed as /boot/config-<release> where libbpf
+	 * looks for it to resolve a program's CONFIG_* externs (scx_central
+	 * needs them); NULL when unknown. */
+	const char *kernel_config;
+	const char *kernel_release;
 };
 
 /* Resolve every -i argument into inputs; -1 after a message. */
