@@ -254,6 +254,31 @@ static enum cache_error cache_error_of_json(enum json_error kind)
 	return CACHE_MALFORMED;
 }
 
+/* json_read_file(), except that a NUL byte makes the text malformed: jq
+ * 1.6 parses "\0\377" as the number 0, which would read as "not a JSON
+ * object" and hide that the file is garbage. */
+static jv read_metadata(const char *path, enum json_error *kind, char **msg)
+{
+	size_t len;
+	char *text = fs_read_file(path, &len);
+
+	if (!text) {
+		*kind = errno == ENOENT ? JSON_MISSING : JSON_UNREADABLE;
+		*msg = xstrdup(strerror(errno));
+		return jv_invalid();
+	}
+	jv value;
+	if (memchr(text, '\0', len)) {
+		*kind = JSON_MALFORMED;
+		*msg = xstrdup("malformed JSON: the file contains a NUL byte");
+		value = jv_invalid();
+	} else {
+		value = json_parse(text, len, kind, msg);
+	}
+	free(text);
+	return value;
+}
+
 int cache_entry_load(const char *root, const char *key, struct cache_entry *entry)
 {
 	enum json_error kind;
@@ -266,7 +291,7 @@ int cache_entry_load(const char *root, const char *key, struct cache_entry *entr
 	entry->path = fs_path_join(root, key);
 
 	char *meta_path = fs_path_join(entry->path, CACHE_METADATA);
-	jv obj = json_read_file(meta_path, &kind, &msg);
+	jv obj = read_metadata(meta_path, &kind, &msg);
 	free(meta_path);
 	if (!jv_is_valid(obj)) {
 		entry->error = cache_error_of_json(kind);

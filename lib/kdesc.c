@@ -198,6 +198,11 @@ static int check_schema_version(jv obj, const char **why)
 		*why = "'schema_version' must be a number";
 		return -1;
 	}
+	/* The range keeps the cast to long defined, and no schema version is that large. */
+	if (number > -1e9 && number < 1e9 && number != (double)(long)number) {
+		*why = why_text("'schema_version' must be an integer, not %.10g", number);
+		return -1;
+	}
 	if (number != KDESC_SCHEMA_VERSION) {
 		*why = why_text("schema_version %g is not supported (this ktstr reads version %d)",
 				number, KDESC_SCHEMA_VERSION);
@@ -414,6 +419,16 @@ static bool field_known(const char *field)
 	return false;
 }
 
+bool kdesc_field_valid(const struct kdesc *desc, const char *field)
+{
+	jv obj = kdesc_to_json(desc);
+	jv value = lookup_field(obj, field);
+	bool valid = jv_is_valid(value) || field_known(field);
+
+	jv_free(value);
+	return valid;
+}
+
 int kdesc_write(FILE *out, const struct kdesc *desc, const char *field)
 {
 	jv obj = kdesc_to_json(desc);
@@ -483,8 +498,10 @@ static const char *check_version_part(const struct kdesc *desc)
 {
 	struct kver parsed;
 
-	if (!desc->version || !*desc->version)
+	if (!desc->version)
 		return "'version' is missing";
+	if (!*desc->version)
+		return "'version' is empty";
 	if (desc->source_type == KDESC_SOURCE_TARBALL && kver_parse(desc->version, &parsed) != 0)
 		return why_text("'version' '%.40s' is not a kernel release such as 6.14.2 or 6.15-rc3",
 				desc->version);

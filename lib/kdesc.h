@@ -85,6 +85,9 @@ int kdesc_read(FILE *in, const char *name, struct kdesc *desc);
  * and the other source keys are reachable with a dot).  -1 after a message
  * for an unknown field or a write error. */
 int kdesc_write(FILE *out, const struct kdesc *desc, const char *field);
+/* Whether kdesc_write() can print field for desc: a known field, or one
+ * that desc carries from another step. */
+bool kdesc_field_valid(const struct kdesc *desc, const char *field);
 
 /* The cache key of a descriptor (malloc'd), or NULL with a static cause in *why:
  *   tarball  <version>-tarball-<arch>-kc<kconfig_hash>

@@ -163,6 +163,38 @@ KTSTR_CACHE_DIR=$T/file expect_status_stdin 2 'root that is a file exits 2' "$T/
 KTSTR_CACHE_DIR=$T/file expect_status 2 'lookup in a file root exits 2' ktstr-cache lookup 6.14.2
 like "$(cat "$err")" "cache root '$T/file'" 'lookup names the bad root'
 
+# A lock directory that is a regular file: the message names that path.
+mkdir -p "$T/lockfile"
+: >"$T/lockfile/.locks"
+KTSTR_CACHE_DIR=$T/lockfile expect_status_stdin 2 '.locks as a file exits 2' "$T/d1.json" ktstr-cache store
+like "$(cat "$err")" "'$T/lockfile/.locks': Not a directory" '.locks as a file is named'
+one_line_error '.locks error is one line'
+
+# An unknown --field is rejected before anything is stored.
+KTSTR_CACHE_DIR=$T/fieldcache expect_status_stdin 2 'unknown --field exits 2' "$T/d1.json" \
+	ktstr-cache store --field bogus
+like "$(cat "$err")" "unknown kernel descriptor field 'bogus'; nothing was stored" 'unknown --field is named'
+unlike "$(cat "$err")" 'cached kernel' 'unknown --field stores nothing'
+check 'unknown --field leaves no entry' test ! -e "$T/fieldcache/6.14.2-tarball-x86_64-kc1a2b3c4d"
+jq '. + {build_log: "/tmp/x.log"}' "$T/d1.json" >"$T/extra-field.json"
+KTSTR_CACHE_DIR=$T/fieldcache run_stdin "$T/extra-field.json" ktstr-cache store --field build_log
+is "$(cat "$out")" /tmp/x.log '--field reaches a field of another step'
+
+# Descriptor values that are present but unusable get their own causes.
+jq '.schema_version = 1.0000001' "$T/d1.json" >"$T/schemafrac.json"
+expect_status_stdin 2 'fractional schema_version exits 2' "$T/schemafrac.json" ktstr-cache key
+like "$(cat "$err")" "'schema_version' must be an integer, not 1.0000001" 'fractional schema_version is named'
+jq '.version = ""' "$T/d1.json" >"$T/emptyver.json"
+expect_status_stdin 2 'empty version exits 2' "$T/emptyver.json" ktstr-cache key
+like "$(cat "$err")" "'version' is empty" 'empty version is named as empty'
+
+# metadata.json with a NUL byte is malformed JSON (jq alone reads it as 0).
+mkdir -p "$T/nulcache/nul-entry"
+printf '\000\377' >"$T/nulcache/nul-entry/metadata.json"
+KTSTR_CACHE_DIR=$T/nulcache expect_status 1 'lookup of a NUL metadata entry exits 1' ktstr-cache lookup nul-entry
+like "$(cat "$err")" 'malformed JSON' 'NUL metadata reads as malformed JSON'
+unlike "$(cat "$err")" 'not a JSON object' 'NUL metadata is not called a non-object'
+
 expect_status 0 'store --help exits 0' ktstr-cache store --help
 like "$(cat "$out")" '^Usage: ktstr-cache store' 'store --help prints usage on stdout'
 expect_status 2 'unknown store option exits 2' ktstr-cache store --bogus

@@ -73,5 +73,11 @@ expect_status 2 'missing config exits 2' ktstr-cache store --image "$KTSTR_ASSET
 like "$(cat "$err")" "kernel config '$T/nope'" 'missing config is named'
 expect_status 2 '--config without --image is a usage error' ktstr-cache store --config "$KTSTR_ASSET_KCONFIG"
 expect_status 2 'a version with / is rejected' ktstr-cache store --image "$KTSTR_ASSET_KERNEL" --version a/b
+expect_status 2 'an empty --version is rejected' ktstr-cache store --image "$KTSTR_ASSET_KERNEL" --version ''
+like "$(cat "$err")" '--version is empty' 'empty --version is named'
+expect_status 2 'an unknown --field with --image exits 2' \
+	ktstr-cache store --image "$KTSTR_ASSET_KERNEL" --version 9.9.8 --field bogus
+like "$(cat "$err")" "unknown kernel descriptor field 'bogus'" 'unknown --field with --image is named'
+check 'unknown --field stored no 9.9.8 entry' sh -c "! ls '$KTSTR_CACHE_DIR' | grep -q '^9.9.8-'"
 is "$(ls "$KTSTR_CACHE_DIR" | wc -l | tr -d ' ')" 1 'failed stores left the cache as it was'
 done_testing

@@ -137,7 +137,7 @@ void cache_root_prepare(const char *root)
 	if (fs_mkdir_p(root, 0777) != 0)
 		die_errno("cannot create cache root '%s'", root);
 	if (fs_mkdir_p(locks, 0777) != 0)
-		die_errno("cannot write to cache root '%s'", root);
+		die_errno("cannot create the lock directory '%s'", locks);
 	free(locks);
 }
 

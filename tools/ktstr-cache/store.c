@@ -392,12 +392,18 @@ int cmd_store(int argc, char **argv)
 		usage_error("store", "unexpected argument '%s'", argv[optind]);
 	if (!opts.image && (opts.config || opts.vmlinux || opts.version))
 		usage_error("store", "--config, --vmlinux and --version need --image");
+	if (opts.version && !*opts.version)
+		usage_error("store", "--version is empty; give the kernel release, such as 6.14.2");
 
 	kdesc_init(&desc);
 	if (opts.image)
 		describe_image(&opts, &desc);
 	else if (kdesc_read(stdin, "standard input", &desc) != 0)
 		return KTSTR_EXIT_ERROR;
+	/* Check --field before the store, so that a typo does not leave a
+	 * new entry behind a failed command. */
+	if (opts.field && !kdesc_field_valid(&desc, opts.field))
+		die("unknown kernel descriptor field '%s'; nothing was stored", opts.field);
 
 	const char *why;
 	if (!kdesc_cacheable(&desc, &why)) {
