@@ -93,28 +93,37 @@ static int reject_image(const char *id)
 		       "tree, a version or a cache key", id);
 }
 
-/* Run argv with stdout captured; stderr goes to the terminal unless quiet.
- * Returns the status, or -1 when it could not start. */
+/* Run argv with stdout captured.  Its stderr goes to ours, except that when
+ * quiet it is held back and shown only if the status is neither 0 nor 1:
+ * a miss (1) stays quiet, but the cause of a failure still reaches the
+ * user.  Returns the status, or -1 when it could not start. */
 static int capture(const char *const *argv, bool quiet, char **out)
 {
 	struct spawn child = SPAWN_INIT;
-	int null_fd = -1;
+	FILE *held = quiet ? tmpfile() : NULL;
 	int status;
 
 	child.argv = argv;
-	if (quiet) {
-		null_fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
-		child.stderr_fd = null_fd;
-	}
+	if (held)
+		child.stderr_fd = fileno(held);
 	status = spawn_capture_child(&child, out, NULL);
-	if (null_fd >= 0)
-		close(null_fd);
+	if (held && status != 0 && status != 1) {
+		char buf[4096];
+		size_t len;
+
+		rewind(held);
+		fflush(stderr);
+		while ((len = fread(buf, 1, sizeof(buf), held)) > 0)
+			fwrite(buf, 1, len, stderr);
+	}
+	if (held)
+		fclose(held);
 	return status;
 }
 
 /* Ask ktstr-cache for the image of id (NULL: the newest entry).  Returns 0
  * with *path set, or 1 when the cache has none (ktstr-cache printed why unless
- * quiet), or -1 after a message. */
+ * quiet), or -1 after a message, also when quiet. */
 static int cache_lookup(const char *id, bool sched_ext, bool quiet, char **path)
 {
 	char *tool = paths_tool("ktstr-cache");
@@ -136,7 +145,9 @@ static int cache_lookup(const char *id, bool sched_ext, bool quiet, char **path)
 			*path = out;
 			return 0;
 		}
-		status = 2;
+		free(out);
+		return err_msg("cannot look up the kernel '%s' in the cache: 'ktstr-cache lookup' "
+			       "printed no path", id ? id : "newest");
 	}
 	free(out);
 	if (status == 1)
@@ -144,7 +155,10 @@ static int cache_lookup(const char *id, bool sched_ext, bool quiet, char **path)
 	if (status == KTSTR_EXIT_NOTFOUND)
 		return err_msg("cannot look up kernels: ktstr-cache is not installed next to %s",
 			       diag_progname);
-	return quiet ? 1 : err_msg("cannot look up the kernel '%s' in the cache: ktstr-cache failed "
+	/* ktstr-cache printed the cause (such as an unreadable cache root). */
+	if (status == KTSTR_EXIT_ERROR)
+		return -1;
+	return err_msg("cannot look up the kernel '%s' in the cache: ktstr-cache failed "
 				   "with status %d", id ? id : "newest", status);
 }
 
@@ -287,6 +301,8 @@ int kernel_id_discover(unsigned flags, struct kernel_ref *ref)
 	int found = cache_lookup(NULL, true, true, &path);
 	if (found == 1 && !(flags & KERNEL_ID_REQUIRE_SCHED_EXT))
 		found = cache_lookup(NULL, false, true, &path);
+	if (found < 0)
+		return -1;
 	if (found == 0) {
 		int ret = use_image(path, "the cache", ref);
 		free(path);

@@ -66,4 +66,17 @@ expect_status 0 'ktstr kernel clean --keep 0 --force exits 0' ktstr kernel clean
 like "$(cat "$err")" '^ktstr: removed 1 cached kernel\(s\)' 'plain ktstr status line'
 run cargo-ktstr ktstr kernel list --json
 is "$(jq '.entries | length' "$out")" 0 'kernel clean --keep 0 emptied the cache'
+# Kernel discovery passes on why the cache cannot be read instead of
+# reporting that no kernel was found.
+: >"$T/notadir"
+KTSTR_CACHE_DIR=$T/notadir/sub expect_status 2 'lookup in an unreadable root exits 2' \
+	ktstr-cache lookup --newest
+like "$(cat "$err")" "cannot read cache root '$T/notadir/sub': Not a directory" 'lookup names the unreadable root'
+KTSTR_CACHE_DIR=$T/notadir/sub KTSTR_KERNEL= KTSTR_TEST_KERNEL= expect_status 125 \
+	'discovery in an unreadable root exits 125' ktstr-vm --exec true
+like "$(cat "$err")" "cannot read cache root '$T/notadir/sub': Not a directory" \
+	'discovery names the unreadable root'
+unlike "$(cat "$err")" 'no kernel found' 'discovery does not report a miss'
+one_line_error 'discovery error is one line'
+
 done_testing
