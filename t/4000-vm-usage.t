@@ -90,6 +90,19 @@ like "$(cat "$err")" "invalid accelerator 'fast': expected auto, kvm or tcg" 'ac
 KTSTR_ACCEL=fast expect_status 125 'invalid KTSTR_ACCEL' ktstr-vm --kernel "$image" --allow-image --exec true
 like "$(cat "$err")" "invalid accelerator 'fast'" 'KTSTR_ACCEL is read'
 
+# The sidecar directory is checked before the VM boots, not after the run.
+: >"$T/plainfile"
+scenario_args="--no-scheduler --topology 1,1,2,1 --scenario cpuset_split --duration 1"
+expect_status 125 'sidecar dir under a file' ktstr-vm --kernel "$image" --allow-image $scenario_args \
+	--sidecar-dir "$T/plainfile/x"
+like "$(cat "$err")" "cannot create the sidecar directory '$T/plainfile/x': Not a directory" \
+	'sidecar dir under a file: says why'
+one_line_error 'sidecar dir under a file: no boot'
+KTSTR_SIDECAR_DIR=$T/plainfile/y expect_status 125 'KTSTR_SIDECAR_DIR under a file' \
+	ktstr-vm --kernel "$image" --allow-image $scenario_args
+like "$(cat "$err")" "cannot create the sidecar directory '$T/plainfile/y'" 'KTSTR_SIDECAR_DIR: checked'
+one_line_error 'KTSTR_SIDECAR_DIR under a file: no boot'
+
 expect_status 125 'shell needs a terminal' ktstr-vm --kernel "$image" --allow-image
 like "$(cat "$err")" 'stdin must be a terminal for the interactive shell' 'shell without a terminal says so'
 one_line_error 'shell without a terminal: one line'

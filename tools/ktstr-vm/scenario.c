@@ -121,7 +121,8 @@ struct scenario_opts {
 	uint64_t duration_ms;
 	double max_gap_ms;
 	double max_spread_pct;
-	const char *sidecar_dir;
+	const char *sidecar_dir;        /* --sidecar-dir, NULL for the default */
+	char *sidecar_dir_resolved;     /* created and checked by scenario_validate() */
 	struct scenario_def def;
 	char *guest_sched_path;
 	const char *guest_files[3];
@@ -152,6 +153,7 @@ void scenario_opts_free(struct scenario_opts *opts)
 	strvec_release(&opts->cpusets);
 	scenario_def_release(&opts->def);
 	free(opts->guest_sched_path);
+	free(opts->sidecar_dir_resolved);
 	free(opts);
 }
 
@@ -439,6 +441,26 @@ static int build_scenario(struct scenario_opts *opts)
 	return 0;
 }
 
+/* Create the sidecar directory and check that a file can be written in it,
+ * so that an unusable directory fails before the VM runs, not after. */
+static int prepare_sidecar_dir(struct scenario_opts *opts)
+{
+	char *dir = opts->sidecar_dir ? xstrdup(opts->sidecar_dir) : sidecar_dir();
+
+	if (fs_mkdir_p(dir, 0755) != 0) {
+		err_errno("cannot create the sidecar directory '%s'", dir);
+		free(dir);
+		return -1;
+	}
+	if (access(dir, W_OK | X_OK) != 0) {
+		err_errno("cannot write to the sidecar directory '%s'", dir);
+		free(dir);
+		return -1;
+	}
+	opts->sidecar_dir_resolved = dir;
+	return 0;
+}
+
 int scenario_validate(struct scenario_opts *opts, const struct topology *topo)
 {
 	time_t now = time(NULL);
@@ -450,6 +472,8 @@ int scenario_validate(struct scenario_opts *opts, const struct topology *topo)
 	if (resolve_scheduler(opts) != 0 || resolve_profile(opts) != 0)
 		return -1;
 	if (build_scenario(opts) != 0 || scenario_def_resolve(&opts->def, topo) != 0)
+		return -1;
+	if (prepare_sidecar_dir(opts) != 0)
 		return -1;
 
 	gmtime_r(&now, &tm);
@@ -623,7 +647,7 @@ static void print_summary(const struct scenario_opts *opts, const struct vm_resu
 /* Write the sidecar; returns its path (malloc'd) or NULL after a message. */
 static char *write_sidecar(const struct scenario_opts *opts, jv doc)
 {
-	char *dir = opts->sidecar_dir ? xstrdup(opts->sidecar_dir) : sidecar_dir();
+	const char *dir = opts->sidecar_dir_resolved;
 	char *name = sidecar_file_name(json_str(doc, "test_name"), json_str(doc, "topology"),
 				       json_str(doc, "profile"), opts->run_id);
 	char *path = fs_path_join(dir, name);
@@ -638,7 +662,6 @@ static char *write_sidecar(const struct scenario_opts *opts, jv doc)
 		path = NULL;
 	}
 	free(name);
-	free(dir);
 	return path;
 }
 
