@@ -25,6 +25,14 @@ man_options=$(grep '^\*-' "$KTSTR_SRC/man/ktstr-vm.1.scd" | sed 's/^[^-]*-[a-zA-
 help_options=$(printf '%s\n' "$help" | sed -n 's/^ *\(-[a-zA-Z], \)\{0,1\}\(--[a-z][a-z-]*\).*/\2/p' | sort -u)
 is "$(echo $man_options)" "$(echo $help_options)" 'man page and --help list the same long options'
 
+# ktstr(7) gives the same meaning to 122, 123 and 125 as ktstr-vm does.
+status_text() {
+	sed -n "/^\\*$1\\*\$/,/^\$/p" "$KTSTR_SRC/man/ktstr.7.scd"
+}
+like "$(status_text 122)" 'The guest stopped without reporting a status' 'ktstr(7) lists 122'
+like "$(status_text 123)" 'The guest kernel panicked' 'ktstr(7) lists 123'
+unlike "$(status_text 125)" 'panicked|init failed' 'ktstr(7) 125 is not a panic'
+
 expect_status 0 '--version exits 0' ktstr-vm --version
 like "$(cat "$out")" '^ktstr-vm [0-9]+\.[0-9]+' 'version names the program'
 
