@@ -575,6 +575,45 @@ static int pick(struct cache_list *list, enum match_mode mode, const char *id,
 	return 0;
 }
 
+/* The version a corrupt entry was stored under: its metadata's when that
+ * was read, else the part of a tarball or image key before the source. */
+static char *corrupt_entry_version(const struct cache_entry *entry)
+{
+	static const char *const sources[] = { "-tarball-", "-image-" };
+
+	if (entry->meta.version)
+		return xstrdup(entry->meta.version);
+	for (size_t i = 0; i < sizeof(sources) / sizeof(sources[0]); i++) {
+		const char *found = strstr(entry->key, sources[i]);
+		if (found && found > entry->key)
+			return xstrndup(entry->key, (size_t)(found - entry->key));
+	}
+	return NULL;
+}
+
+/* Take the first corrupt entry of list stored for version id, or for a
+ * release of series when series is not NULL.  Returns 1 either way, which
+ * is what cache_find() returns for a miss. */
+static int take_corrupt_match(struct cache_list *list, const char *id, const struct kver *series,
+			      struct cache_entry *entry)
+{
+	for (size_t i = 0; i < list->len; i++) {
+		if (!list->items[i].error)
+			continue;
+		char *version = corrupt_entry_version(&list->items[i]);
+		struct kver release;
+		bool matches = version && (series ?
+			release_of(version, &release) == 0 && kver_in_series(series, &release) :
+			!strcmp(version, id));
+		free(version);
+		if (matches) {
+			cache_list_take(list, i, entry);
+			break;
+		}
+	}
+	return 1;
+}
+
 int cache_find(const char *root, const char *id, struct cache_entry *entry)
 {
 	struct cache_list list;
@@ -595,9 +634,13 @@ int cache_find(const char *root, const char *id, struct cache_entry *entry)
 	}
 	if (kver_parse(id, &series) == 0 && kver_is_series(&series)) {
 		ret = pick(&list, MATCH_SERIES, id, &series, entry);
+		if (ret == 1)
+			ret = take_corrupt_match(&list, id, &series, entry);
 		goto release_list;
 	}
 	ret = pick(&list, MATCH_VERSION, id, NULL, entry);
+	if (ret == 1)
+		ret = take_corrupt_match(&list, id, NULL, entry);
 release_list:
 	cache_list_release(&list);
 	return ret;

@@ -130,7 +130,8 @@ char *cache_kconfig_hash(void);
  * Among several matches an entry built with the current kconfig fragment
  * wins over a stale one, then the newest.
  * Returns 0 with *entry filled, or 1 when nothing matches.  A corrupt entry
- * whose key is id comes back with entry->error set.  -1 after a message. */
+ * whose key is id, or, when no valid entry matches, one stored for that
+ * version or series, comes back with entry->error set.  -1 after a message. */
 int cache_find(const char *root, const char *id, struct cache_entry *entry);
 /* The newest valid entry, with sched_ext only those whose stored config has
  * CONFIG_SCHED_CLASS_EXT=y; current-kconfig entries win over stale ones.

@@ -195,6 +195,24 @@ KTSTR_CACHE_DIR=$T/nulcache expect_status 1 'lookup of a NUL metadata entry exit
 like "$(cat "$err")" 'malformed JSON' 'NUL metadata reads as malformed JSON'
 unlike "$(cat "$err")" 'not a JSON object' 'NUL metadata is not called a non-object'
 
+# A version whose only entry is corrupt: the miss says so and how to clean.
+export KTSTR_CACHE_DIR=$T/corruptcache
+desc 5.0.2 "$T/b1" | ktstr-cache store >/dev/null 2>&1
+rm "$KTSTR_CACHE_DIR/5.0.2-tarball-x86_64-kc1a2b3c4d/bzImage"
+expect_status 1 'version with a corrupt entry exits 1' ktstr-cache lookup 5.0.2
+like "$(cat "$err")" "cached kernel '5.0.2-tarball-x86_64-kc1a2b3c4d' is corrupt" 'miss names the corrupt entry'
+like "$(cat "$err")" "'cargo ktstr kernel clean --corrupt-only'" 'corrupt miss suggests clean --corrupt-only'
+unlike "$(cat "$err")" 'is not cached' 'corrupt miss is not called uncached'
+expect_status 1 'series with a corrupt entry exits 1' ktstr-cache lookup 5.0
+like "$(cat "$err")" 'is corrupt' 'series miss names the corrupt entry'
+desc 5.0.3 "$T/b1" | ktstr-cache store >/dev/null 2>&1
+meta=$KTSTR_CACHE_DIR/5.0.3-tarball-x86_64-kc1a2b3c4d/metadata.json
+jq '.schema_version = 2' "$meta" >"$T/meta2" && mv "$T/meta2" "$meta"
+expect_status 1 'version with a schema 2 entry exits 1' ktstr-cache lookup 5.0.3
+like "$(cat "$err")" "'5.0.3-tarball-x86_64-kc1a2b3c4d' is corrupt" 'unreadable metadata matched by its key'
+one_line_error 'corrupt miss is one line'
+export KTSTR_CACHE_DIR=$T/cache
+
 expect_status 0 'store --help exits 0' ktstr-cache store --help
 like "$(cat "$out")" '^Usage: ktstr-cache store' 'store --help prints usage on stdout'
 expect_status 2 'unknown store option exits 2' ktstr-cache store --bogus
