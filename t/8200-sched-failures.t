@@ -70,4 +70,30 @@ like "$(cat "$T/error.err")" "scheduler 'fixture' failed with an error: scx_bpf_
 	'the message gives the reason and the BPF message'
 like "$(cat "$T/error.err")" '  \| EXIT: scx_bpf_error' "stderr quotes the scheduler's exit message"
 
+# SIGINT once the guest's init runs, before scx_simple is enabled: the
+# sidecar records an interrupted run with no figures, named as a loaded
+# scx_simple would be.  --dmesg shows the console line to wait for.
+ktstr-vm --kernel "$KTSTR_ASSET_KERNEL" --allow-image --accel tcg --topology 1,1,2,1 --dmesg \
+	--scheduler "$KTSTR_ASSET_SCX_BIN/scx_simple" --scenario steady --duration 20 \
+	--sidecar-dir "$T/interrupted" >"$T/int.out" 2>"$T/int.err" </dev/null &
+vm_pid=$!
+waited=0
+while ! grep -q 'Run /init' "$T/int.err" 2>/dev/null && [ "$waited" -lt 1200 ]; do
+	sleep 0.1
+	waited=$((waited + 1))
+done
+kill -INT "$vm_pid"
+wait "$vm_pid"
+status=$?
+is "$status" 130 'SIGINT ends the run with status 130'
+sidecar=$(head -1 "$T/int.out")
+check 'interrupted sidecar parses' parses "$sidecar"
+is "$(field .outcome)" interrupted 'outcome is interrupted'
+is "$(field .exit_status)" 130 'the sidecar records the exit status 130'
+is "$(field .passed)" false 'an interrupted run did not pass'
+is "$(field .stats)" null 'an interrupted run has no stats'
+is "$(field .monitor)" null 'an interrupted run has no monitor figures'
+is "$(field .error)" 'ktstr-vm was stopped by SIGINT before the scenario ended' 'the error names the signal'
+is "$(field .scheduler)" simple 'a scheduler that never enabled is named without scx_'
+
 done_testing

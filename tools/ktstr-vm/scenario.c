@@ -15,6 +15,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -644,6 +645,20 @@ static void print_summary(const struct scenario_opts *opts, const struct vm_resu
 		print_scheduler_tail(sched);
 }
 
+/* The name of a signal that stops ktstr-vm, for the sidecar's error. */
+static const char *signal_name(int signo)
+{
+	switch (signo) {
+	case SIGINT:
+		return "SIGINT";
+	case SIGTERM:
+		return "SIGTERM";
+	case SIGHUP:
+		return "SIGHUP";
+	}
+	return "a signal";
+}
+
 /* Write the sidecar; returns its path (malloc'd) or NULL after a message. */
 static char *write_sidecar(const struct scenario_opts *opts, jv doc)
 {
@@ -673,10 +688,20 @@ int scenario_report(const struct scenario_opts *opts, const struct vm_result *re
 	jv sched_rec = parse_record(result, "sched");
 	jv failures;
 	const char *outcome;
+	char *error = NULL;
 	int status;
 
 	compute_limits(opts, result, &limits);
-	if (result->outcome != VM_OUTCOME_EXITED) {
+	if (result->outcome == VM_OUTCOME_INTERRUPTED) {
+		/* The run was cut short, so whatever the guest measured is
+		 * partial.  The sidecar says what stopped it instead. */
+		int signo = vm_signals_pending();
+		failures = jv_array();
+		status = signo ? 128 + signo : VM_EXIT_FAILED;
+		outcome = "interrupted";
+		error = xasprintf("ktstr-vm was stopped by %s before the scenario ended",
+				  signal_name(signo));
+	} else if (result->outcome != VM_OUTCOME_EXITED) {
 		/* main.c explains a panic, timeout or failed start. */
 		failures = jv_array();
 		status = vm_result_status(result);
@@ -721,6 +746,7 @@ int scenario_report(const struct scenario_opts *opts, const struct vm_result *re
 		.outcome = outcome,
 		.passed = !strcmp(outcome, "pass"),
 		.exit_status = status,
+		.error = error,
 		.timestamp = opts->timestamp,
 		.run_id = opts->run_id,
 		.project_branch = project.branch,
@@ -741,6 +767,7 @@ int scenario_report(const struct scenario_opts *opts, const struct vm_result *re
 		printf("%s\n", path);
 
 	free(path);
+	free(error);
 	jv_free(doc);
 	jv_free(failures);
 	jv_free(result_rec);

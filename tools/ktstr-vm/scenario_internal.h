@@ -90,6 +90,7 @@ struct sidecar_inputs {
 	const char *outcome;
 	bool passed;
 	int exit_status;
+	const char *error;              /* what stopped an interrupted run, else NULL */
 	const char *timestamp;
 	const char *run_id;
 	const char *project_branch;

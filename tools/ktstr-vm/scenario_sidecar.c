@@ -80,16 +80,21 @@ static jv sched_ext_object(jv sched)
 	return obj;
 }
 
-/* Scheduler name: the ops name once loaded, else the binary's, else the
- * kernel's own scheduler. */
+/* Scheduler name: the ops name once loaded, else the binary's without the
+ * "scx_" prefix (scx_simple loads as "simple"), so that runs where it never
+ * enabled fall in the same group; else the kernel's own scheduler. */
 static const char *scheduler_name(const struct sidecar_inputs *in)
 {
 	const char *ops = jv_get_kind(in->sched) == JV_KIND_OBJECT ? json_str(in->sched, "ops") : NULL;
 
-	if (ops)
+	if (ops && *ops)
 		return ops;
-	if (in->scheduler_path)
-		return fs_basename(in->scheduler_path);
+	if (in->scheduler_path) {
+		const char *base = fs_basename(in->scheduler_path);
+		if (!strncmp(base, "scx_", 4) && base[4])
+			return base + 4;
+		return base;
+	}
 	return "eevdf";
 }
 
@@ -125,13 +130,15 @@ jv scenario_sidecar_build(const struct sidecar_inputs *in)
 	doc = jv_object_set(doc, jv_string("thresholds"), scenario_check_limits_json(in->limits));
 	doc = jv_object_set(doc, jv_string("sched_ext"),
 			    jv_get_kind(in->sched) == JV_KIND_OBJECT ? sched_ext_object(in->sched) : jv_null());
-	jv stats = record_get(in->result, "stats", jv_null());
-	if (jv_get_kind(stats) != JV_KIND_OBJECT) {
+	/* An interrupted run's figures cover only part of it, so none are kept. */
+	jv stats = in->error ? jv_null() : record_get(in->result, "stats", jv_null());
+	if (!in->error && jv_get_kind(stats) != JV_KIND_OBJECT) {
 		jv_free(stats);
 		stats = empty_stats();
 	}
 	doc = jv_object_set(doc, jv_string("stats"), stats);
-	doc = jv_object_set(doc, jv_string("monitor"), record_get(in->result, "monitor", jv_null()));
+	doc = jv_object_set(doc, jv_string("monitor"),
+			    in->error ? jv_null() : record_get(in->result, "monitor", jv_null()));
 	doc = jv_object_set(doc, jv_string("bpf_programs"), record_get(in->result, "bpf_programs", jv_array()));
 	doc = jv_object_set(doc, jv_string("verifier_stats"),
 			    record_get(in->result, "verifier_stats", jv_array()));
@@ -152,6 +159,7 @@ jv scenario_sidecar_build(const struct sidecar_inputs *in)
 
 	/* Keys of ours beyond the upstream set. */
 	doc = jv_object_set(doc, jv_string("exit_status"), jv_number(in->exit_status));
+	doc = jv_object_set(doc, jv_string("error"), json_string_or_null(in->error));
 	doc = jv_object_set(doc, jv_string("boot_ms"),
 			    in->vm->boot_seconds > 0 ? jv_number((double)(long long)(in->vm->boot_seconds * 1000)) :
 						       jv_null());
