@@ -94,9 +94,34 @@ expect_status 125 'two includes at one guest path' ktstr-vm --kernel "$image" --
 like "$(cat "$err")" "duplicate include path '/include-files/x/same'" 'duplicate include: names the guest path'
 
 expect_status 125 'invalid accelerator' ktstr-vm --kernel "$image" --allow-image --accel fast --exec true
-like "$(cat "$err")" "invalid accelerator 'fast': expected auto, kvm or tcg" 'accel: lists the choices'
-KTSTR_ACCEL=fast expect_status 125 'invalid KTSTR_ACCEL' ktstr-vm --kernel "$image" --allow-image --exec true
-like "$(cat "$err")" "invalid accelerator 'fast'" 'KTSTR_ACCEL is read'
+like "$(cat "$err")" "invalid --accel 'fast': expected auto, kvm or tcg" 'accel: lists the choices'
+one_line_error 'invalid accelerator: one line'
+# A discovered kernel prints "booting ... from ..." once it is found, so one
+# line on stderr shows that the value was checked before the kernel.
+KTSTR_TEST_KERNEL=$image KTSTR_ACCEL=fast expect_status 125 'invalid KTSTR_ACCEL' ktstr-vm --exec true
+like "$(cat "$err")" "invalid KTSTR_ACCEL 'fast': expected auto, kvm or tcg" 'KTSTR_ACCEL is read'
+one_line_error 'invalid KTSTR_ACCEL: checked before the kernel'
+
+KTSTR_BUSYBOX=/etc/passwd expect_status 125 'busybox that is not executable' \
+	ktstr-vm --kernel "$image" --allow-image --exec true
+like "$(cat "$err")" "busybox '/etc/passwd' is not executable" 'busybox /etc/passwd: says why'
+one_line_error 'busybox /etc/passwd: one line'
+printf '#!/bin/sh\n' >"$T/script-busybox"
+chmod +x "$T/script-busybox"
+KTSTR_BUSYBOX=$T/script-busybox expect_status 125 'busybox that is not ELF' \
+	ktstr-vm --kernel "$image" --allow-image --exec true
+like "$(cat "$err")" "busybox '$T/script-busybox' is not an x86-64 ELF executable" 'busybox script: says why'
+one_line_error 'busybox script: one line'
+KTSTR_BUSYBOX=$(command -v jq) expect_status 125 'busybox that is dynamically linked' \
+	ktstr-vm --kernel "$image" --allow-image --exec true
+like "$(cat "$err")" "is dynamically linked, but the guest needs a static one" 'dynamic busybox: says why'
+one_line_error 'dynamic busybox: one line'
+
+KTSTR_QEMU=$T/no-qemu expect_status 125 'QEMU that does not exist' ktstr-vm --kernel "$image" --allow-image --exec true
+like "$(cat "$err")" "cannot run QEMU '$T/no-qemu': No such file or directory" 'missing QEMU: says why'
+one_line_error 'missing QEMU: one line'
+KTSTR_QEMU=no-such-qemu-xyz expect_status 125 'QEMU not on PATH' ktstr-vm --kernel "$image" --allow-image --exec true
+like "$(cat "$err")" "cannot run QEMU 'no-such-qemu-xyz': not found on PATH" 'QEMU not on PATH: says why'
 
 # The sidecar directory is checked before the VM boots, not after the run.
 : >"$T/plainfile"
@@ -142,10 +167,32 @@ like "$(cat "$err")" "KTSTR_TEST_KERNEL '$T/none' does not exist" 'KTSTR_TEST_KE
 
 is "$(ls -A "$TMPDIR")" '' 'refusals leave nothing in TMPDIR'
 
+# Run directories of a ktstr-vm that has exited are removed by the next
+# one; a live owner's, another name's and an old unnumbered one stay.
+dead_pid=$(sh -c 'echo $$')
+mkdir "$TMPDIR/ktstr-vm.$dead_pid.AbC123" "$TMPDIR/ktstr-vm.$$.AbC123" \
+	"$TMPDIR/ktstr-vm.AbC123" "$TMPDIR/other.$dead_pid.AbC123"
+: >"$TMPDIR/ktstr-vm.$dead_pid.AbC123/initrd"
+KTSTR_QEMU=$T/no-qemu expect_status 125 'stale run directory sweep' \
+	ktstr-vm --kernel "$image" --allow-image --exec true
+is "$(ls -A "$TMPDIR" | sort | tr '\n' ' ')" \
+	"ktstr-vm.$$.AbC123 ktstr-vm.AbC123 other.$dead_pid.AbC123 " 'sweep removes only a dead owner'"'"'s directory'
+rm -rf "$TMPDIR"/*
+
 # ktstr shell rejects a raw image and names the cargo form; cargo ktstr shell accepts it.
 expect_status 125 'ktstr shell rejects a raw image' ktstr shell --kernel "$image" --exec true
 like "$(cat "$err")" "use 'cargo ktstr shell --kernel $image_re'" 'ktstr shell names cargo ktstr shell'
 one_line_error 'ktstr shell raw image: one line'
 expect_status 125 'cargo ktstr shell checks the rest' cargo-ktstr ktstr shell --kernel "$image" --memory-mb 64 --exec true
 like "$(cat "$err")" "minimum is 128" 'cargo ktstr shell passes options through'
+
+# Under the dispatcher the usage line names the command typed; the rest of
+# the help is ktstr-vm's.
+expect_status 0 'ktstr shell --help' ktstr shell --help
+is "$(head -1 "$out")" 'Usage: ktstr shell [OPTIONS] [--exec CMD]' 'ktstr shell --help: usage line'
+is "$(tail -n +2 "$out")" "$(printf '%s\n' "$help" | tail -n +2)" 'ktstr shell --help: same options'
+expect_status 0 'cargo ktstr shell --help' cargo-ktstr ktstr shell --help
+is "$(head -1 "$out")" 'Usage: cargo ktstr shell [OPTIONS] [--exec CMD]' 'cargo ktstr shell --help: usage line'
+is "$(tail -n +2 "$out")" "$(printf '%s\n' "$help" | tail -n +2)" 'cargo ktstr shell --help: same options'
+is "$(printf '%s\n' "$help" | head -1)" 'Usage: ktstr-vm [OPTIONS] [--exec CMD]' 'ktstr-vm --help: usage line'
 done_testing

@@ -40,12 +40,19 @@ like "$(cat "$err")" 'reboot: Power down' 'no exit record: quotes the console'
 # QEMU that cannot start: its own message is shown.
 run ktstr-vm --memory-mb 16000000 --exec true
 is "$status" 125 'QEMU failure: status 125'
-like "$(cat "$err")" "QEMU failed; its output" 'QEMU failure: says so'
+like "$(cat "$err")" "^ktstr-vm: QEMU 'qemu-system-x86_64' exited with status 1; its output" \
+	'QEMU failure: names the status'
 like "$(cat "$err")" 'qemu-system-x86_64: .*guest memory' "QEMU failure: quotes QEMU"
 
 KTSTR_QEMU=$T/no-qemu run ktstr-vm --exec true
 is "$status" 125 'missing QEMU: status 125'
-like "$(cat "$err")" "cannot run '$T/no-qemu'" 'missing QEMU: names it'
+like "$(cat "$err")" "cannot run QEMU '$T/no-qemu': No such file or directory" 'missing QEMU: names it'
+
+# QEMU that exits at once without a word: the status is the cause.
+KTSTR_QEMU=/bin/false run ktstr-vm --exec true
+is "$status" 125 'silent QEMU failure: status 125'
+like "$(cat "$err")" "^ktstr-vm: QEMU '/bin/false' exited with status 1 and printed nothing\$" \
+	'silent QEMU failure: names the status'
 
 # SIGTERM to ktstr-vm: QEMU is killed, 143, the directory removed.
 ktstr-vm --exec 'sleep 600' >"$T/term.out" 2>"$T/term.err" </dev/null &
@@ -70,4 +77,9 @@ kill -KILL "$vm"
 is "$?" 137 'SIGKILL: status 137'
 sleep 1
 is "$(pgrep -f "qemu-system-x86_64 .*$TMPDIR" | wc -l | tr -d ' ')" 0 'SIGKILL: QEMU is gone too'
+is "$(ls -A "$TMPDIR" | sed -n "s/^ktstr-vm\.$vm\.[^.]\{6\}\$/owner/p")" owner \
+	'SIGKILL: the run directory names its owner'
+# The next ktstr-vm removes it, even one that stops before it boots.
+KTSTR_QEMU=$T/no-qemu run ktstr-vm --exec true
+is "$(ls -A "$TMPDIR")" '' 'SIGKILL: the next run removes the directory'
 done_testing

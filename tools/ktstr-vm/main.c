@@ -9,12 +9,17 @@
 #include "vmrun.h"
 
 #include "diag.h"
+#include "exec_search.h"
 #include "fsutil.h"
 #include "kernel_id.h"
 #include "paths.h"
 #include "xalloc.h"
 
+#include <ctype.h>
+#include <dirent.h>
+#include <elf.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <signal.h>
@@ -23,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -64,9 +70,10 @@ static const struct option own_options[] = {
 	{ "version", no_argument, NULL, 'V' },
 };
 
+/* Run directories are "ktstr-vm.<owner pid>.XXXXXX" in TMPDIR. */
+#define RUN_DIR_PREFIX "ktstr-vm."
+
 static const char usage_text[] =
-	"Usage: ktstr-vm [OPTIONS] [--exec CMD]\n"
-	"\n"
 	"Boot a kernel in a QEMU VM with a chosen CPU topology and run a command in\n"
 	"it, or an interactive shell when there is no --exec.\n"
 	"\n"
@@ -131,6 +138,14 @@ static void remove_sock_dir(void)
 
 static void print_usage(void)
 {
+	/* Under the dispatcher (ktstr shell, cargo ktstr shell) the usage line
+	 * names the command that the user typed. */
+	const char *label = getenv("KTSTR_LABEL");
+
+	if (label && *label)
+		printf("Usage: %s shell [OPTIONS] [--exec CMD]\n\n", label);
+	else
+		fputs("Usage: ktstr-vm [OPTIONS] [--exec CMD]\n\n", stdout);
 	fputs(usage_text, stdout);
 	if (*scenario_usage) {
 		fputs("\nScheduler and scenario runs:\n", stdout);
@@ -166,6 +181,13 @@ static unsigned parse_unsigned(const char *option, const char *arg, unsigned max
 	if (!*arg || *end || arg[0] == '-' || errno || value > max)
 		die_status(VM_EXIT_FAILED, "invalid %s '%s': expected a whole number up to %u", option, arg, max);
 	return (unsigned)value;
+}
+
+/* Check an accelerator name from --accel or KTSTR_ACCEL (source). */
+static void check_accel(const char *source, const char *value)
+{
+	if (strcmp(value, "auto") != 0 && strcmp(value, "kvm") != 0 && strcmp(value, "tcg") != 0)
+		die_status(VM_EXIT_FAILED, "invalid %s '%s': expected auto, kvm or tcg", source, value);
 }
 
 /* Merge our options with the scenario code's into one getopt_long table. */
@@ -222,6 +244,7 @@ static void parse_options(int argc, char **argv, struct vm_options *opts)
 				die_status(VM_EXIT_FAILED, "invalid --timeout '0': expected at least 1 second");
 			break;
 		case OPT_ACCEL:
+			check_accel("--accel", optarg);
 			opts->accel = optarg;
 			break;
 		case OPT_APPEND:
@@ -361,6 +384,42 @@ static char *config_text(const struct vm_options *opts, enum vm_mode mode,
 	return text;
 }
 
+/* Check that busybox is a static x86-64 ELF executable: the guest has no
+ * dynamic loader for it, and a wrong file would only fail inside the VM. */
+static void check_busybox(const char *busybox)
+{
+	static const char fix[] = "install Debian's busybox-static or set KTSTR_BUSYBOX";
+	Elf64_Ehdr header;
+	int fd;
+
+	if (!fs_is_file(busybox))
+		die_status(VM_EXIT_FAILED, "busybox '%s' is missing; %s", busybox, fix);
+	if (access(busybox, X_OK) != 0)
+		die_status(VM_EXIT_FAILED, "busybox '%s' is not executable; %s", busybox, fix);
+	fd = open(busybox, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		die_status(VM_EXIT_FAILED, "cannot open busybox '%s': %s", busybox, strerror(errno));
+	if (pread(fd, &header, sizeof(header), 0) != (ssize_t)sizeof(header) ||
+	    memcmp(header.e_ident, ELFMAG, SELFMAG) != 0 || header.e_ident[EI_CLASS] != ELFCLASS64 ||
+	    header.e_machine != EM_X86_64 || (header.e_type != ET_EXEC && header.e_type != ET_DYN) ||
+	    header.e_phentsize != sizeof(Elf64_Phdr))
+		die_status(VM_EXIT_FAILED, "busybox '%s' is not an x86-64 ELF executable; %s", busybox,
+			   fix);
+	for (unsigned i = 0; i < header.e_phnum; i++) {
+		Elf64_Phdr phdr;
+		off_t offset = (off_t)(header.e_phoff + (Elf64_Off)i * sizeof(phdr));
+
+		if (pread(fd, &phdr, sizeof(phdr), offset) != (ssize_t)sizeof(phdr))
+			die_status(VM_EXIT_FAILED, "busybox '%s' is not an x86-64 ELF executable; %s",
+				   busybox, fix);
+		if (phdr.p_type == PT_INTERP)
+			die_status(VM_EXIT_FAILED,
+				   "busybox '%s' is dynamically linked, but the guest needs a static one; %s",
+				   busybox, fix);
+	}
+	close(fd);
+}
+
 static void collect_inputs(const struct vm_options *opts, struct guest_inputs *inputs)
 {
 	char *agent = paths_libexec_file("ktstr-guest");
@@ -370,10 +429,7 @@ static void collect_inputs(const struct vm_options *opts, struct guest_inputs *i
 		busybox = BUSYBOX_PATH;
 	if (!fs_is_file(agent))
 		die_status(VM_EXIT_FAILED, "the guest agent '%s' is missing; run 'make' first", agent);
-	if (!fs_is_file(busybox))
-		die_status(VM_EXIT_FAILED,
-			   "busybox '%s' is missing; install Debian's busybox-static or set KTSTR_BUSYBOX",
-			   busybox);
+	check_busybox(busybox);
 	guest_inputs_add(inputs, agent, "/init");
 	guest_inputs_add(inputs, busybox, "/bin/busybox");
 	free(agent);
@@ -385,6 +441,78 @@ static void collect_inputs(const struct vm_options *opts, struct guest_inputs *i
 	const char *const *files = scenario_guest_files(opts->scenario);
 	for (size_t i = 0; files && files[i] && files[i + 1]; i += 2)
 		guest_inputs_add(inputs, files[i], files[i + 1]);
+}
+
+/* The QEMU program: $KTSTR_QEMU or qemu-system-x86_64 on PATH.  Exits after
+ * a message when it cannot be run, before any initramfs is built. */
+static const char *find_qemu(void)
+{
+	const char *qemu = getenv("KTSTR_QEMU");
+	struct stat st;
+
+	if (!qemu || !*qemu)
+		qemu = "qemu-system-x86_64";
+	char *path = exec_search(qemu);
+	if (path) {
+		free(path);
+		return qemu;
+	}
+	if (!strchr(qemu, '/'))
+		die_status(VM_EXIT_FAILED,
+			   "cannot run QEMU '%s': not found on PATH; install Debian's qemu-system-x86 or set KTSTR_QEMU",
+			   qemu);
+	if (stat(qemu, &st) != 0)
+		die_status(VM_EXIT_FAILED, "cannot run QEMU '%s': %s", qemu, strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		die_status(VM_EXIT_FAILED, "cannot run QEMU '%s': not a regular file", qemu);
+	die_status(VM_EXIT_FAILED, "cannot run QEMU '%s': %s", qemu, strerror(EACCES));
+}
+
+/* The directory that contains the run directories.  Socket paths must fit in
+ * sun_path (108 bytes), so a TMPDIR longer than 64 bytes is skipped. */
+static const char *run_dir_parent(void)
+{
+	const char *tmp = getenv("TMPDIR");
+
+	if (!tmp || !*tmp || strlen(tmp) > 64)
+		tmp = "/tmp";
+	return tmp;
+}
+
+/* Remove the run directories of ktstr-vm processes that have exited: one
+ * killed by SIGKILL cannot remove its own.  Only this user's directories
+ * named RUN_DIR_PREFIX "<pid>.XXXXXX" whose pid no longer exists go.
+ * NOTE: a ktstr-vm in another PID namespace that shares this TMPDIR has a
+ * pid that kill() cannot see, so its live directory would be removed. */
+static void sweep_run_dirs(const char *parent)
+{
+	DIR *dir = opendir(parent);
+	struct dirent *entry;
+
+	if (!dir)
+		return;
+	while ((entry = readdir(dir))) {
+		const char *digits = entry->d_name + strlen(RUN_DIR_PREFIX);
+		struct stat st;
+		char *end;
+
+		if (strncmp(entry->d_name, RUN_DIR_PREFIX, strlen(RUN_DIR_PREFIX)) != 0 ||
+		    !isdigit((unsigned char)*digits))
+			continue;
+		errno = 0;
+		long pid = strtol(digits, &end, 10);
+		if (errno || pid <= 0 || pid > INT_MAX || *end != '.' || strlen(end + 1) != 6)
+			continue;
+		char *path = fs_path_join(parent, entry->d_name);
+		if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == getuid() &&
+		    kill((pid_t)pid, 0) != 0 && errno == ESRCH) {
+			debug_msg("removing '%s': its ktstr-vm (pid %ld) has exited", path, pid);
+			if (fs_rm_rf(path) != 0)
+				warn_errno("cannot remove the stale run directory '%s'", path);
+		}
+		free(path);
+	}
+	closedir(dir);
 }
 
 static char *kernel_cmdline(const struct vm_options *opts)
@@ -425,32 +553,36 @@ int main(int argc, char **argv)
 			   "stdin must be a terminal for the interactive shell; use --exec CMD to run a command");
 	if (mode == VM_MODE_SHELL && opts.json)
 		usage_error("--json needs --exec or a scenario run, not the interactive shell");
+	if (!opts.accel) {
+		opts.accel = getenv("KTSTR_ACCEL");
+		if (!opts.accel || !*opts.accel)
+			opts.accel = "auto";
+		else
+			check_accel("KTSTR_ACCEL", opts.accel);
+	}
 	if (scenario_validate(opts.scenario, &opts.topology) != 0)
 		exit(VM_EXIT_FAILED);
+	const char *run_parent = run_dir_parent();
+	sweep_run_dirs(run_parent);
+	launch.qemu = find_qemu();
 
 	/* Cheap checks first: a bad -i fails before a source tree is built. */
 	collect_inputs(&opts, &inputs);
 	struct kernel_ref kernel = KERNEL_REF_INIT;
 	resolve_kernel(&opts, &kernel);
-	if (!opts.accel) {
-		opts.accel = getenv("KTSTR_ACCEL");
-		if (!opts.accel || !*opts.accel)
-			opts.accel = "auto";
-	}
 	launch.accel = vm_choose_accel(opts.accel, &accel_why);
 	if (!launch.accel)
 		exit(VM_EXIT_FAILED);
 	if (accel_why)
 		info_msg("using %s: %s", !strcmp(launch.accel, "kvm") ? "KVM" : "TCG", accel_why);
 
+	/* SIGINT, SIGTERM and SIGHUP from here on only stop the run, so that
+	 * main() returns and remove_sock_dir() runs. */
 	vm_signals_install();
-	/* Socket paths must fit in sun_path (108 bytes): a long TMPDIR is skipped. */
-	const char *tmp = getenv("TMPDIR");
-	if (!tmp || !*tmp || strlen(tmp) > 64)
-		tmp = "/tmp";
-	sock_dir = xasprintf("%s/ktstr-vm.XXXXXX", tmp);
+	sock_dir = xasprintf("%s/" RUN_DIR_PREFIX "%d.XXXXXX", run_parent, (int)getpid());
 	if (!mkdtemp(sock_dir))
-		die_status(VM_EXIT_FAILED, "cannot create a directory in '%s': %s", tmp, strerror(errno));
+		die_status(VM_EXIT_FAILED, "cannot create a directory in '%s': %s", run_parent,
+			   strerror(errno));
 	atexit(remove_sock_dir);
 
 	/* The config names the library directories that the base archive's
@@ -477,8 +609,6 @@ int main(int argc, char **argv)
 		exit(VM_EXIT_FAILED);
 	free(config);
 
-	launch.qemu = getenv("KTSTR_QEMU") && *getenv("KTSTR_QEMU") ? getenv("KTSTR_QEMU")
-								   : "qemu-system-x86_64";
 	launch.kernel_image = kernel.image_path;
 	launch.initrd = image.initrd;
 	launch.sock_dir = sock_dir;
@@ -498,6 +628,7 @@ int main(int argc, char **argv)
 	launch.end_marker = end_marker;
 
 	result.accel = launch.accel;
+	result.qemu = launch.qemu;
 	result.kernel_image = kernel.image_path;
 	result.kernel_version = kernel.release;
 	result.topology = opts.topology;

@@ -88,7 +88,13 @@ void vm_result_explain(const struct vm_result *result, unsigned timeout_sec,
 		err_msg("the VM timed out after %u s (--timeout); last console lines:", timeout_sec);
 		break;
 	case VM_OUTCOME_QEMU_FAILED:
-		err_msg("QEMU failed; its output and the last console lines:");
+		if (!result->console_tail || !*result->console_tail) {
+			err_msg("QEMU '%s' exited with status %d and printed nothing", result->qemu,
+				result->qemu_status);
+			return;
+		}
+		err_msg("QEMU '%s' exited with status %d; its output and the last console lines:",
+			result->qemu, result->qemu_status);
 		break;
 	case VM_OUTCOME_INIT_FAILED:
 		if (init_error)

@@ -784,6 +784,7 @@ int vm_run(const struct vm_launch *launch, struct vm_result *result, struct vm_r
 	if (st.records_len)
 		parse_records(&st);
 	classify(&st);
+	result->qemu_status = st.qemu_status;
 	result->console_tail = console_tail_text(&st);
 	if (result->outcome == VM_OUTCOME_QEMU_FAILED && st.qemu_output_len) {
 		/* QEMU's own words explain a failed start better than the console. */

@@ -31,6 +31,8 @@ struct vm_result {
 	struct vm_record *records;
 	size_t nr_records;
 	const char *accel;       /* "kvm" or "tcg" */
+	const char *qemu;        /* the QEMU program that ran */
+	int qemu_status;         /* QEMU's exit status, 128+N for signal N */
 	const char *kernel_image;
 	const char *kernel_version; /* NULL when unknown */
 	struct topology topology;
