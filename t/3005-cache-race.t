@@ -84,4 +84,34 @@ check 'old metadata unchanged' cmp -s "$T/meta.before" "$KTSTR_CACHE_DIR/$key/me
 run ktstr-cache lookup "$key"
 is "$status" 0 'old entry still valid after a killed replace'
 unlike "$(cat "$KTSTR_CACHE_DIR/$key/bzImage")" 'new image' 'old image still in place'
+
+# SIGINT and SIGTERM remove the partial entry and say so.  A background job
+# of a script starts with SIGINT ignored, so env restores its default.
+for pair in INT:130 TERM:143; do
+	sig=${pair%:*}
+	ktstr-cache clean --force >/dev/null 2>&1
+	KTSTR_CACHE_TEST_PAUSE_MS=60000 env --default-signal=INT ktstr-cache store --force \
+		<"$T/d.json" >/dev/null 2>"$T/sig.err" &
+	victim=$!
+	check "store reached its pause before SIG$sig" wait_for_temp
+	kill -$sig $victim
+	{ wait $victim; } 2>/dev/null
+	is "$?" "${pair#*:}" "store died of SIG$sig"
+	like "$(cat "$T/sig.err")" "^ktstr-cache: interrupted; removed the partial entry '$KTSTR_CACHE_DIR/\\.tmp-$key-$victim'\$" \
+		"SIG$sig names the removed partial entry"
+	is "$(wc -l <"$T/sig.err" | tr -d ' ')" 1 "SIG$sig message is one line"
+	check "SIG$sig leaves no temporary directory" sh -c "! ls -a '$KTSTR_CACHE_DIR' | grep -q '^\\.tmp-'"
+done
+
+# clean counts the temporary directories of killed stores that it removes.
+KTSTR_CACHE_TEST_PAUSE_MS=60000 ktstr-cache store <"$T/d.json" >/dev/null 2>&1 &
+victim=$!
+check 'store reached its pause before clean' wait_for_temp
+kill -KILL $victim
+{ wait $victim; } 2>/dev/null
+run ktstr-cache clean --corrupt-only --force
+is "$status" 0 'clean of a killed store exits 0'
+like "$(cat "$err")" 'removed 1 partial entry left by interrupted stores' 'clean counts the swept directory'
+unlike "$(cat "$err")" 'nothing to clean' 'clean does not say nothing to clean'
+check 'clean removed the temporary directory' sh -c "! ls -a '$KTSTR_CACHE_DIR' | grep -q '^\\.tmp-'"
 done_testing

@@ -3,6 +3,7 @@
 #define KTSTR_CACHE_TOOL_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 int cmd_store(int argc, char **argv);
 int cmd_key(int argc, char **argv);
@@ -21,8 +22,9 @@ void status_line(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 char *cache_root_or_die(void);
 /* Create the root (and .locks) for writing, or exit 2 naming it. */
 void cache_root_prepare(const char *root);
-/* Remove .tmp-*-<pid> directories whose process is gone. */
-void cache_sweep_temp(const char *root);
+/* Remove .tmp-*-<pid> directories whose process is gone.  Returns how many
+ * it removed. */
+size_t cache_sweep_temp(const char *root);
 /* Print usage text for a subcommand on stdout and exit 0. */
 void print_help(const char *text) __attribute__((noreturn));
 /* Report a usage error of subcommand sub and exit 2. */

@@ -143,13 +143,20 @@ int cmd_clean(int argc, char **argv)
 		free(root);
 		return KTSTR_EXIT_ERROR;
 	}
-	cache_sweep_temp(root);
+	size_t swept = cache_sweep_temp(root);
+	char swept_text[96] = "";
+	if (swept)
+		snprintf(swept_text, sizeof(swept_text), "%zu partial %s left by interrupted stores",
+			 swept, swept == 1 ? "entry" : "entries");
 
 	bool *doomed = xcalloc(list.len ? list.len : 1, sizeof(*doomed));
 	size_t count = select_entries(&list, &opts, doomed);
 	int ret = KTSTR_EXIT_OK;
 	if (count == 0) {
-		status_line("nothing to clean in '%s'", root);
+		if (swept)
+			status_line("removed %s", swept_text);
+		else
+			status_line("nothing to clean in '%s'", root);
 		goto release;
 	}
 	if (!opts.force) {
@@ -181,7 +188,8 @@ int cmd_clean(int argc, char **argv)
 			err_errno("cannot remove cached kernel '%s'", list.items[i].key);
 		}
 	}
-	status_line("removed %zu cached kernel(s)%s", removed, busy ? ", skipped the ones in use" : "");
+	status_line("removed %zu cached kernel(s)%s%s%s", removed, swept ? " and " : "", swept_text,
+		    busy ? ", skipped the ones in use" : "");
 	if (failed) {
 		err_msg("removed %zu of %zu cached kernels; see the errors above", removed, count);
 		ret = KTSTR_EXIT_ERROR;

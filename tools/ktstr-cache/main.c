@@ -153,13 +153,14 @@ static long temp_owner(const char *name)
 	return *end || pid <= 0 ? 0 : pid;
 }
 
-void cache_sweep_temp(const char *root)
+size_t cache_sweep_temp(const char *root)
 {
 	DIR *dir = opendir(root);
 	struct dirent *ent;
+	size_t removed = 0;
 
 	if (!dir)
-		return;
+		return 0;
 	while ((ent = readdir(dir))) {
 		if (strncmp(ent->d_name, CACHE_TEMP_PREFIX, strlen(CACHE_TEMP_PREFIX)))
 			continue;
@@ -170,9 +171,12 @@ void cache_sweep_temp(const char *root)
 		debug_msg("removing '%s' left by process %ld", path, pid);
 		if (fs_rm_rf(path) != 0)
 			warn_errno("cannot remove '%s' left by an interrupted store", path);
+		else
+			removed++;
 		free(path);
 	}
 	closedir(dir);
+	return removed;
 }
 
 int main(int argc, char **argv)

@@ -2,9 +2,10 @@
  *
  * A store copies everything into <root>/.tmp-<key>-<pid>/, writes
  * metadata.json last, then renames the directory onto <root>/<key>, all
- * under the entry's exclusive lock.  A store that dies midway leaves only
- * the dot-prefixed directory, which no reader treats as an entry and the
- * next store removes.
+ * under the entry's exclusive lock.  SIGINT and SIGTERM remove the
+ * temporary directory.  A store killed otherwise leaves only that
+ * dot-prefixed directory, which no reader treats as an entry and the next
+ * store or clean removes.
  */
 #include "cache-tool.h"
 
@@ -21,7 +22,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <linux/fs.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,6 +69,98 @@ struct store_opts {
 	const char *field;
 	bool force;
 };
+
+/* The temporary entry directory that SIGINT and SIGTERM remove, with the
+ * line they print, both set before partial_armed is. */
+static char partial_dir[PATH_MAX];
+static char partial_removed_line[PATH_MAX + 128];
+static char partial_kept_line[PATH_MAX + 128];
+static volatile sig_atomic_t partial_armed;
+
+/* Remove the files of a directory without subdirectories, then the
+ * directory, with async-signal-safe calls only.  Unlinking while reading
+ * can skip names, so it reads again until a pass finds nothing. */
+static int remove_flat_dir(const char *path)
+{
+	char buf[4096] __attribute__((aligned(8)));
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	bool removed_some = true;
+
+	if (fd < 0)
+		return -1;
+	while (removed_some) {
+		removed_some = false;
+		lseek(fd, 0, SEEK_SET);
+		long len;
+		while ((len = syscall(SYS_getdents64, fd, buf, sizeof(buf))) > 0) {
+			for (long pos = 0; pos < len; ) {
+				/* struct linux_dirent64: d_ino, d_off, d_reclen, d_type, d_name. */
+				unsigned short reclen;
+				memcpy(&reclen, buf + pos + 16, sizeof(reclen));
+				const char *name = buf + pos + 19;
+				if (strcmp(name, ".") && strcmp(name, "..") && unlinkat(fd, name, 0) == 0)
+					removed_some = true;
+				pos += reclen;
+			}
+		}
+	}
+	close(fd);
+	return rmdir(path);
+}
+
+static void write_line(const char *line)
+{
+	ssize_t unused = write(STDERR_FILENO, line, strlen(line));
+	(void)unused;
+}
+
+/* SIGINT or SIGTERM: remove the partial entry, say so, then die of the
+ * signal (SA_RESETHAND restored the default action), so the exit status
+ * stays 128+N. */
+static void on_interrupt(int sig)
+{
+	if (partial_armed)
+		write_line(remove_flat_dir(partial_dir) == 0 ? partial_removed_line : partial_kept_line);
+	raise(sig);
+}
+
+/* Catch SIGINT and SIGTERM, unless they are ignored (as in a background
+ * job of a shell script, or under nohup). */
+static void catch_interrupts(void)
+{
+	static const int signals[] = { SIGINT, SIGTERM };
+	struct sigaction action, old;
+
+	memset(&action, 0, sizeof(action));
+	action.sa_handler = on_interrupt;
+	action.sa_flags = SA_RESETHAND;
+	sigemptyset(&action.sa_mask);
+	for (size_t i = 0; i < sizeof(signals) / sizeof(signals[0]); i++) {
+		if (sigaction(signals[i], NULL, &old) == 0 && old.sa_handler != SIG_IGN)
+			sigaction(signals[i], &action, NULL);
+	}
+}
+
+/* Make SIGINT and SIGTERM remove dir and print one line, until
+ * disarm_partial(). */
+static void arm_partial(const char *dir)
+{
+	const char *label = getenv("KTSTR_LABEL");
+	const char *name = label && *label ? label : diag_progname;
+
+	snprintf(partial_dir, sizeof(partial_dir), "%s", dir);
+	snprintf(partial_removed_line, sizeof(partial_removed_line),
+		 "%s: interrupted; removed the partial entry '%s'\n", name, dir);
+	snprintf(partial_kept_line, sizeof(partial_kept_line),
+		 "%s: interrupted; cannot remove the partial entry '%s' (the next store or "
+		 "clean removes it)\n", name, dir);
+	partial_armed = 1;
+}
+
+static void disarm_partial(void)
+{
+	partial_armed = 0;
+}
 
 /* Optional files written to the temporary entry directory. */
 struct stored_files {
@@ -230,6 +325,7 @@ static int store_descriptor(struct kdesc *desc, const char *key, bool force)
 	int ret = -1;
 
 	cache_root_prepare(root);
+	catch_interrupts();
 	/* Another store of this key finishes first; 60 s covers a large vmlinux. */
 	int lock = cache_lock_entry(root, key, LOCK_MODE_EXCLUSIVE, 60000);
 	if (lock < 0) {
@@ -258,10 +354,23 @@ static int store_descriptor(struct kdesc *desc, const char *key, bool force)
 		err_errno("cannot write to cache root '%s'", root);
 		goto unlock;
 	}
+	arm_partial(tmp);
 	if (fill_entry(tmp, desc, image_name_for(desc->arch), &files) != 0)
 		goto remove_tmp;
-	if (publish_entry(root, tmp, final) != 0)
-		goto remove_tmp;
+
+	/* From here a signal leaves the entry whole: published or not yet. */
+	sigset_t interrupts, saved_mask;
+	sigemptyset(&interrupts);
+	sigaddset(&interrupts, SIGINT);
+	sigaddset(&interrupts, SIGTERM);
+	sigprocmask(SIG_BLOCK, &interrupts, &saved_mask);
+	disarm_partial();
+	int published = publish_entry(root, tmp, final);
+	if (published != 0)
+		fs_rm_rf(tmp);
+	sigprocmask(SIG_SETMASK, &saved_mask, NULL);
+	if (published != 0)
+		goto unlock;
 
 	if (cache_entry_load(root, key, &existing) != 0) {
 		err_msg("cache entry '%s' is corrupt right after storing it: %s", key,
@@ -276,6 +385,7 @@ static int store_descriptor(struct kdesc *desc, const char *key, bool force)
 	goto unlock;
 
 remove_tmp:
+	disarm_partial();
 	fs_rm_rf(tmp);
 unlock:
 	lock_release(lock);
