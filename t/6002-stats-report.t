@@ -34,7 +34,7 @@ is "$(grep '^===' "$T/report.txt" | tr '\n' '|')" \
 	'=== GAUNTLET ANALYSIS ===|=== BPF VERIFIER STATS ===|=== BPF CALLBACK PROFILE ===|=== KVM STATS (avg across 2 VMs) ===|' \
 	'sections come in order'
 check 'text has no escape sequences off a terminal' sh -c "! grep -q \"$(printf '\033')\" '$T/report.txt'"
-like "$(cat "$T/report.txt")" 'failed +4 +\(36\.4% of the runs that were not skipped: fail 2, scheduler-failed 1, timeout 1\)' \
+like "$(cat "$T/report.txt")" 'failed +4 +\(36\.4% of the runs that were neither skipped nor interrupted: fail 2, scheduler-failed 1, timeout 1\)' \
 	'totals line gives the failure rate and outcomes'
 like "$(cat "$T/report.txt")" 'fixture +fixture_dispatch +812000 +81\.2% +!' 'near-limit program is flagged'
 like "$(cat "$T/report.txt")" 'fixture +fixture_enqueue +4420 +0\.4%
@@ -103,5 +103,29 @@ is "$(jq -c '.dirs | length' "$out")" 2 'merged report lists both directories'
 run ktstr-stats --dir "$T/shard-1" --dir "$T/shard-1/" --json
 is "$(jq -r '.files.read' "$out")" "$(ls "$T/shard-1" | wc -l)" 'directory given twice is read once'
 like "$(cat "$err")" "warning: directory '$T/shard-1/' given twice" 'directory given twice warns'
+
+# An interrupted run and a run with invalid metric values (see
+# t/fixtures/sidecars/README): neither counts as failed or enters a median.
+interrupted=$KTSTR_SRC/t/fixtures/sidecars/interrupted
+run ktstr-stats --dir "$interrupted" --json
+is "$status" 0 'interrupted fixtures exit 0'
+cp "$out" "$T/interrupted.json"
+report_matches_jq "$T/interrupted.json" "$interrupted"/*.ktstr.json
+is "$(jq -c '.gauntlet | [.runs, .passed, .failed, .interrupted]' "$T/interrupted.json")" '[3,2,0,1]' \
+	'interrupted run is counted apart'
+is "$(jq -c '.gauntlet.failed_runs' "$T/interrupted.json")" '[]' 'interrupted run is not a failure'
+is "$(jq -c '.gauntlet.dimensions.scheduler | map([.name, .interrupted])' "$T/interrupted.json")" \
+	'[["fixture",1]]' 'interrupted run counts in its group'
+is "$(jq -c '.gauntlet.dimensions.scenario[0].medians | [.iterations, .gap_ms]' "$T/interrupted.json")" \
+	'[80000,120]' 'medians leave out interrupted and invalid values'
+is "$(grep -c . "$err")" 1 'one warning for the file with invalid values'
+is "$(cat "$err")" \
+	"ktstr-stats: warning: ignoring 2 invalid metric values in '$interrupted/steady-1n1l2c1t-default-20261204T220300Z-5151-3.ktstr.json': stats.worst_gap_ms is -5 (expected a finite number from 0 to 2^53)" \
+	'the warning names the file and the first value'
+
+run ktstr-stats --dir "$interrupted"
+is "$status" 0 'interrupted text report exits 0'
+like "$(cat "$out")" 'interrupted +1 ' 'text report counts interrupted runs'
+like "$(cat "$out")" 'failed +0' 'text report counts no failure'
 
 done_testing

@@ -30,7 +30,7 @@ double failure_rate(const unsigned outcomes[OUTCOME_COUNT])
 	unsigned ran = 0, failed = 0;
 
 	for (int o = 0; o < OUTCOME_COUNT; o++) {
-		if (o == OUTCOME_SKIPPED)
+		if (o == OUTCOME_SKIPPED || o == OUTCOME_INTERRUPTED)
 			continue;
 		ran += outcomes[o];
 		if (outcome_failed((enum outcome)o))

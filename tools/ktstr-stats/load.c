@@ -161,6 +161,11 @@ static void fold(struct report *report, const char *path, struct run_summary *su
 			report->dims[d].groups[row->group[d]].stalls++;
 	}
 
+	if (summary->nr_invalid) {
+		warn_msg("ignoring %u invalid metric value%s in '%s': %s is %g (expected a finite number from 0 to 2^53)",
+			 summary->nr_invalid, summary->nr_invalid == 1 ? "" : "s", path,
+			 metric_defs[summary->first_invalid].path, summary->first_invalid_value);
+	}
 	report->outcomes[row->outcome]++;
 	if (summary->upstream)
 		report->upstream_rows++;

@@ -74,6 +74,8 @@ static jv dimension_json(const struct report *report, enum dimension_id dim)
 		entry = jv_object_set(entry, jv_string("passed"), jv_number(group->outcomes[OUTCOME_PASS]));
 		entry = jv_object_set(entry, jv_string("failed"), jv_number(failed_of(group->outcomes)));
 		entry = jv_object_set(entry, jv_string("skipped"), jv_number(group->outcomes[OUTCOME_SKIPPED]));
+		entry = jv_object_set(entry, jv_string("interrupted"),
+				      jv_number(group->outcomes[OUTCOME_INTERRUPTED]));
 		entry = jv_object_set(entry, jv_string("failure_rate"), number_or_null(failure_rate(group->outcomes)));
 		entry = jv_object_set(entry, jv_string("stalls"), jv_number(group->stalls));
 		entry = jv_object_set(entry, jv_string("outcomes"), outcome_counts(group->outcomes));
@@ -169,6 +171,8 @@ static jv gauntlet_json(const struct report *report)
 	gauntlet = jv_object_set(gauntlet, jv_string("passed"), jv_number(report->outcomes[OUTCOME_PASS]));
 	gauntlet = jv_object_set(gauntlet, jv_string("failed"), jv_number(failed_of(report->outcomes)));
 	gauntlet = jv_object_set(gauntlet, jv_string("skipped"), jv_number(report->outcomes[OUTCOME_SKIPPED]));
+	gauntlet = jv_object_set(gauntlet, jv_string("interrupted"),
+				 jv_number(report->outcomes[OUTCOME_INTERRUPTED]));
 	gauntlet = jv_object_set(gauntlet, jv_string("failure_rate"), number_or_null(failure_rate(report->outcomes)));
 	gauntlet = jv_object_set(gauntlet, jv_string("outcomes"), outcome_counts(report->outcomes));
 	gauntlet = jv_object_set(gauntlet, jv_string("metrics"), metrics_json());

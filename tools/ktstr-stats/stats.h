@@ -43,6 +43,9 @@ struct metric_def {
 	bool in_table;          /* shown in the text dimension tables */
 };
 extern const struct metric_def metric_defs[METRIC_COUNT];
+/* The largest metric value read: 2^53, beyond which a double no longer
+ * counts whole numbers exactly.  Larger values are left out as invalid. */
+#define METRIC_MAX 9007199254740992.0
 
 /* The dimensions that runs are grouped by. */
 enum dimension_id {
@@ -72,13 +75,14 @@ enum outcome {
 	OUTCOME_PANIC,
 	OUTCOME_ERROR,
 	OUTCOME_SKIPPED,
+	OUTCOME_INTERRUPTED,   /* stopped by a signal before it ended */
 	OUTCOME_COUNT
 };
 extern const char *const outcome_names[OUTCOME_COUNT];
 
 static inline bool outcome_failed(enum outcome outcome)
 {
-	return outcome != OUTCOME_PASS && outcome != OUTCOME_SKIPPED;
+	return outcome != OUTCOME_PASS && outcome != OUTCOME_SKIPPED && outcome != OUTCOME_INTERRUPTED;
 }
 
 /* Modified z-score screening (Iglewicz and Hoaglin): a value is an outlier
@@ -250,7 +254,8 @@ void report_release(struct report *report);
 /* Compute medians, outliers and the order of groups and programs. */
 void analyze(struct report *report);
 unsigned group_failed(const struct group *group);
-/* Failed runs over runs that were not skipped; NAN when every run was skipped. */
+/* Failed runs over runs that were neither skipped nor interrupted; NAN when
+ * there are none. */
 double failure_rate(const unsigned outcomes[OUTCOME_COUNT]);
 
 /* text.c */

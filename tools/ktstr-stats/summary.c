@@ -47,18 +47,6 @@ static jv lookup(jv doc, const char *path)
 	return value;
 }
 
-/* A finite number at path, or NAN. */
-static double lookup_number(jv doc, const char *path)
-{
-	jv value = lookup(doc, path);
-	double number = NAN;
-
-	if (jv_get_kind(value) == JV_KIND_NUMBER && isfinite(jv_number_value(value)))
-		number = jv_number_value(value);
-	jv_free(value);
-	return number;
-}
-
 /* A number field of obj (borrowed) that is finite and not negative, or 0. */
 static double count_field(jv obj, const char *key)
 {
@@ -115,6 +103,27 @@ static char *one_line(const char *text)
 			*p = ' ';
 	}
 	return copy;
+}
+
+/* Read one metric into summary->metric[m], leaving out (as NAN) a value
+ * that is negative, not finite or beyond METRIC_MAX. */
+static void read_metric(jv doc, enum metric_id m, struct run_summary *summary)
+{
+	jv value = lookup(doc, metric_defs[m].path);
+	double number = NAN;
+
+	if (jv_get_kind(value) == JV_KIND_NUMBER) {
+		number = jv_number_value(value);
+		if (!isfinite(number) || number < 0 || number > METRIC_MAX) {
+			if (summary->nr_invalid++ == 0) {
+				summary->first_invalid = m;
+				summary->first_invalid_value = number;
+			}
+			number = NAN;
+		}
+	}
+	jv_free(value);
+	summary->metric[m] = number;
 }
 
 static enum outcome read_outcome(jv doc)
@@ -299,10 +308,13 @@ static void read_run(jv doc, struct run_summary *summary)
 	summary->group[DIM_WORK_TYPE] = dup_or(doc, "work_type", "unknown");
 	summary->outcome = read_outcome(doc);
 
-	/* Skipped runs did not run, so they carry no measurements. */
+	/* Skipped runs did not run and interrupted runs did not finish, so
+	 * neither has measurements. */
 	for (int m = 0; m < METRIC_COUNT; m++) {
-		summary->metric[m] = summary->outcome == OUTCOME_SKIPPED ? NAN
-									  : lookup_number(doc, metric_defs[m].path);
+		if (summary->outcome == OUTCOME_SKIPPED || summary->outcome == OUTCOME_INTERRUPTED)
+			summary->metric[m] = NAN;
+		else
+			read_metric(doc, (enum metric_id)m, summary);
 	}
 	json_bool(monitor, "stall_detected", &summary->stalled);
 	jv_free(monitor);

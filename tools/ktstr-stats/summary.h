@@ -25,7 +25,10 @@ struct run_summary {
 	bool upstream;                   /* no schema_version: the upstream layout */
 	char *group[DIM_COUNT];          /* scenario, profile, topology, scheduler, work type */
 	enum outcome outcome;
-	double metric[METRIC_COUNT];     /* NAN when missing */
+	double metric[METRIC_COUNT];     /* NAN when missing or invalid */
+	unsigned nr_invalid;             /* metric values left out as invalid */
+	enum metric_id first_invalid;    /* the first of them */
+	double first_invalid_value;
 	bool stalled;
 	char *check;                     /* first failed check of a failed run, or NULL */
 	char *failure_message;

@@ -79,6 +79,7 @@ const char *const outcome_names[OUTCOME_COUNT] = {
 	[OUTCOME_PANIC] = "panic",
 	[OUTCOME_ERROR] = "error",
 	[OUTCOME_SKIPPED] = "skipped",
+	[OUTCOME_INTERRUPTED] = "interrupted",
 };
 
 const char *const skip_reason_names[SKIP_COUNT] = {

@@ -156,7 +156,8 @@ static void print_totals(FILE *out, const struct report *report)
 	unsigned runs = (unsigned)report->nr_rows;
 	unsigned skipped = report->outcomes[OUTCOME_SKIPPED];
 	unsigned passed = report->outcomes[OUTCOME_PASS];
-	unsigned failed = runs - skipped - passed;
+	unsigned interrupted = report->outcomes[OUTCOME_INTERRUPTED];
+	unsigned failed = runs - skipped - passed - interrupted;
 	char rate[32];
 
 	fprintf(out, "  runs     %6u", runs);
@@ -166,7 +167,7 @@ static void print_totals(FILE *out, const struct report *report)
 	fprintf(out, "  failed   %s%6u%s", failed && use_color ? RED : "", failed,
 		failed && use_color ? RESET : "");
 	if (failed) {
-		fprintf(out, "  (%s of the runs that were not skipped:",
+		fprintf(out, "  (%s of the runs that were neither skipped nor interrupted:",
 			format_rate(rate, sizeof(rate), failure_rate(report->outcomes)));
 		const char *separator = " ";
 		for (int o = 0; o < OUTCOME_COUNT; o++) {
@@ -178,11 +179,15 @@ static void print_totals(FILE *out, const struct report *report)
 		fputc(')', out);
 	}
 	fprintf(out, "\n  skipped  %6u\n", skipped);
+	if (interrupted)
+		fprintf(out, "  interrupted %3u  (stopped by a signal, left out of the failures and metrics)\n",
+			interrupted);
 	if (report->nr_skipped)
 		fprintf(out, "  unread   %6zu  (files that are not readable sidecars, see the warnings)\n",
 			report->nr_skipped);
 	fprintf(out, "\nGroups with the highest failure rate come first. Metric columns are\n"
-		     "medians over the runs that have the metric; skipped runs have none.\n");
+		     "medians over the runs that have the metric; skipped and interrupted\n"
+		     "runs have none.\n");
 }
 
 static bool any_stalls(const struct dimension *dimension)
