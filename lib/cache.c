@@ -162,6 +162,12 @@ int cache_meta_from_json(struct cache_meta *meta, jv obj, const char **why)
 		*why = "'schema_version' is not a number";
 		return -1;
 	}
+	/* The range keeps the cast to long defined, and no schema version is that large. */
+	if (schema_kind == JV_KIND_NUMBER && schema_number > -1e9 && schema_number < 1e9 &&
+	    schema_number != (double)(long)schema_number) {
+		*why = "'schema_version' must be an integer";
+		return -1;
+	}
 	if (schema_kind == JV_KIND_NUMBER && schema_number != CACHE_SCHEMA_VERSION) {
 		*why = "written by another ktstr with a different schema_version";
 		return -1;

@@ -194,6 +194,10 @@ printf '\000\377' >"$T/nulcache/nul-entry/metadata.json"
 KTSTR_CACHE_DIR=$T/nulcache expect_status 1 'lookup of a NUL metadata entry exits 1' ktstr-cache lookup nul-entry
 like "$(cat "$err")" 'malformed JSON' 'NUL metadata reads as malformed JSON'
 unlike "$(cat "$err")" 'not a JSON object' 'NUL metadata is not called a non-object'
+mkdir -p "$T/nulcache/frac-entry"
+printf '{"schema_version": 1.0000001}\n' >"$T/nulcache/frac-entry/metadata.json"
+KTSTR_CACHE_DIR=$T/nulcache expect_status 1 'lookup of a fractional schema exits 1' ktstr-cache lookup frac-entry
+like "$(cat "$err")" "'schema_version' must be an integer" 'fractional metadata schema_version is named'
 
 # A version whose only entry is corrupt: the miss says so and how to clean.
 export KTSTR_CACHE_DIR=$T/corruptcache
