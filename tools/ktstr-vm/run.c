@@ -793,6 +793,14 @@ int vm_run(const struct vm_launch *launch, struct vm_result *result, struct vm_r
 		free(result->console_tail);
 		result->console_tail = text;
 	}
+	if (result->outcome == VM_OUTCOME_PANIC && st.panic_line &&
+	    !strstr(result->console_tail, st.panic_line)) {
+		/* A long call trace can push the panic message out of the last
+		 * lines; the tail still has to say why the guest died. */
+		char *text = xasprintf("%s\n[...]\n%s", st.panic_line, result->console_tail);
+		free(result->console_tail);
+		result->console_tail = text;
+	}
 	if (st.stop_signal)
 		result->guest_status = -1;
 
