@@ -64,6 +64,7 @@ struct http_stream {
 	bool has_range;
 	uint64_t range_start;
 	uint64_t range_total;    /* 0 when the server gave "*" */
+	struct timespec last_data; /* when this attempt last received bytes */
 	char attempt_error[256]; /* set by a callback that stopped the transfer */
 	bool attempt_permanent;  /* that error cannot be cured by a retry */
 };
@@ -169,6 +170,8 @@ static size_t on_body(char *data, size_t size, size_t count, void *arg)
 	struct http_stream *stream = arg;
 	size_t len = size * count;
 
+	clock_gettime(CLOCK_MONOTONIC, &stream->last_data);
+
 	pthread_mutex_lock(&stream->lock);
 	if (stream->thread_started && stream->buf_len - stream->buf_pos >= BUFFER_HIGH) {
 		/* curl keeps this chunk and hands it over again after unpausing. */
@@ -217,6 +220,7 @@ static int start_attempt(struct http_stream *stream)
 {
 	char range[64];
 
+	clock_gettime(CLOCK_MONOTONIC, &stream->last_data);
 	stream->attempt_start = stream->offset + stream->received;
 	stream->skip = 0;
 	stream->body_started = false;
@@ -240,6 +244,37 @@ static int start_attempt(struct http_stream *stream)
 	return 0;
 }
 
+static bool cancelled(struct http_stream *stream);
+
+/* Called by libcurl about once a second, data or not: end an attempt that
+ * has received nothing for stall_timeout_s, or that the user interrupted. */
+static int on_progress(void *arg, curl_off_t dl_total, curl_off_t dl_now, curl_off_t ul_total,
+		       curl_off_t ul_now)
+{
+	struct http_stream *stream = arg;
+	struct timespec now;
+	char cause[64];
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	/* A paused transfer waits for the reader, not for the server. */
+	if (stream->paused) {
+		stream->last_data = now;
+		return 0;
+	}
+	if (cancelled(stream)) {
+		fail_attempt(stream, true, "interrupted");
+		return 1;
+	}
+	long long quiet_ms = (now.tv_sec - stream->last_data.tv_sec) * 1000LL +
+			     (now.tv_nsec - stream->last_data.tv_nsec) / 1000000;
+	if (quiet_ms >= stream->opts.stall_timeout_s * 1000LL) {
+		snprintf(cause, sizeof(cause), "no data received for %ld s", stream->opts.stall_timeout_s);
+		fail_attempt(stream, false, cause);
+		return 1;
+	}
+	return 0;
+}
+
 static CURL *new_easy(struct http_stream *stream)
 {
 	CURL *easy = curl_easy_init();
@@ -253,9 +288,11 @@ static CURL *new_easy(struct http_stream *stream)
 	curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(easy, CURLOPT_USERAGENT, "ktstr/" KTSTR_VERSION);
 	curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT, stream->opts.connect_timeout_s);
-	/* A stall is fewer than one byte per second for stall_timeout_s. */
-	curl_easy_setopt(easy, CURLOPT_LOW_SPEED_LIMIT, 1L);
-	curl_easy_setopt(easy, CURLOPT_LOW_SPEED_TIME, stream->opts.stall_timeout_s);
+	/* libcurl's own low-speed limit averages over a window of several
+	 * seconds, so a stall is timed here instead, from the last byte. */
+	curl_easy_setopt(easy, CURLOPT_NOPROGRESS, 0L);
+	curl_easy_setopt(easy, CURLOPT_XFERINFOFUNCTION, on_progress);
+	curl_easy_setopt(easy, CURLOPT_XFERINFODATA, stream);
 	curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, stream->curl_error);
 	curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(easy, CURLOPT_HEADERDATA, stream);
@@ -299,10 +336,6 @@ static bool describe_failure(struct http_stream *stream, CURLcode code, long sta
 	if (code == CURLE_HTTP_RETURNED_ERROR) {
 		snprintf(cause, size, "HTTP %ld", status);
 		return status_is_transient(status);
-	}
-	if (code == CURLE_OPERATION_TIMEDOUT && strstr(stream->curl_error, "too slow")) {
-		snprintf(cause, size, "no data received for %ld s", stream->opts.stall_timeout_s);
-		return true;
 	}
 	if (code == CURLE_OK) {
 		snprintf(cause, size, "the connection closed after %" PRIu64 " of %" PRIu64 " bytes",
