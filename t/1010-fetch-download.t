@@ -135,7 +135,7 @@ while [ "$(requests 'linux-6.14.2.tar.xz')" = 0 ] && [ $tries -lt 100 ]; do
 done
 sleep 0.5
 kill -TERM "$fetch_pid"
-wait "$fetch_pid"
+wait "$fetch_pid" 2>/dev/null
 is "$?" 143 'SIGTERM ends the run with 128+15'
 check 'the partial download survives the signal' test -s "$dest/.linux-6.14.2.tar.xz.part"
 is "$(find "$dest" -maxdepth 1 -name '.linux-6.14.2.tmp-*' | wc -l | tr -d ' ')" 0 \
