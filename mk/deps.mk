@@ -2,7 +2,7 @@
 # `make deps` installs them (as root); `make check` runs it when one is missing.
 
 DEB_PACKAGES := \
-	gcc make pkg-config git ca-certificates \
+	gcc make pkg-config git ca-certificates curl time file \
 	libcurl4-openssl-dev libarchive-dev libjq-dev jq libelf-dev zlib1g-dev libssl-dev \
 	qemu-system-x86 busybox-static cpio xz-utils zstd python3 dpkg \
 	clang-22 llvm-22 libbpf-dev \
