@@ -11,6 +11,7 @@
 #include "fsutil.h"
 #include "kbuild.h"
 #include "kdesc.h"
+#include "numarg.h"
 #include "progress.h"
 #include "xalloc.h"
 
@@ -65,12 +66,9 @@ struct build_opts {
 
 static unsigned parse_jobs(const char *text)
 {
-	char *end;
-	long value;
+	unsigned long long value;
 
-	errno = 0;
-	value = strtol(text, &end, 10);
-	if (errno || end == text || *end || value < 1 || value > 4096)
+	if (numarg_parse(text, 1, 4096, &value) != 0)
 		die_usage("invalid --jobs '%s': expected a whole number from 1 to 4096", text);
 	return (unsigned)value;
 }

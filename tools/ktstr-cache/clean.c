@@ -11,6 +11,7 @@
 #include "cache.h"
 #include "diag.h"
 #include "fsutil.h"
+#include "numarg.h"
 #include "xalloc.h"
 
 #include <errno.h>
@@ -42,13 +43,11 @@ struct clean_opts {
 
 static long parse_keep(const char *text)
 {
-	char *end;
+	unsigned long long value;
 
-	errno = 0;
-	long value = strtol(text, &end, 10);
-	if (!*text || *end || errno || value < 0 || value > INT_MAX)
+	if (numarg_parse(text, 0, INT_MAX, &value) != 0)
 		usage_error("clean", "invalid --keep '%s': expected a number of entries, 0 or more", text);
-	return value;
+	return (long)value;
 }
 
 /* Mark the entries to remove; returns how many. */

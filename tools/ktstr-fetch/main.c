@@ -11,6 +11,7 @@
 
 #include "diag.h"
 #include "fsutil.h"
+#include "numarg.h"
 #include "xalloc.h"
 
 #include <errno.h>
@@ -110,15 +111,12 @@ static void catch_signals(void)
 
 static long parse_count(const char *text, const char *option, long min, long max)
 {
-	char *end;
-	long value;
+	unsigned long long value;
 
-	errno = 0;
-	value = strtol(text, &end, 10);
-	if (errno || end == text || *end || value < min || value > max)
+	if (numarg_parse(text, (unsigned long long)min, (unsigned long long)max, &value) != 0)
 		die_usage("invalid %s '%s': expected a whole number from %ld to %ld", option, text, min,
 			  max);
-	return value;
+	return (long)value;
 }
 
 static void parse_args(int argc, char **argv, struct cli *cli)

@@ -12,6 +12,7 @@
 #include "exec_search.h"
 #include "fsutil.h"
 #include "kernel_id.h"
+#include "numarg.h"
 #include "paths.h"
 #include "xalloc.h"
 
@@ -173,12 +174,9 @@ static noreturn void __attribute__((format(printf, 1, 2))) usage_error(const cha
 
 static unsigned parse_unsigned(const char *option, const char *arg, unsigned max)
 {
-	char *end;
-	unsigned long value;
+	unsigned long long value;
 
-	errno = 0;
-	value = strtoul(arg, &end, 10);
-	if (!*arg || *end || arg[0] == '-' || errno || value > max)
+	if (numarg_parse(arg, 0, max, &value) != 0)
 		die_status(VM_EXIT_FAILED, "invalid %s '%s': expected a whole number up to %u", option, arg, max);
 	return (unsigned)value;
 }

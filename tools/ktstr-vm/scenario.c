@@ -9,6 +9,7 @@
 #include "diag.h"
 #include "fsutil.h"
 #include "json.h"
+#include "numarg.h"
 #include "profile.h"
 #include "sidecar.h"
 #include "xalloc.h"
@@ -178,12 +179,9 @@ __attribute__((format(printf, 1, 2))) static int option_error(const char *fmt, .
 
 static int parse_count(const char *option, const char *arg, unsigned max, unsigned *out)
 {
-	char *end;
-	unsigned long value;
+	unsigned long long value;
 
-	errno = 0;
-	value = strtoul(arg, &end, 10);
-	if (!*arg || *end || arg[0] == '-' || errno || value < 1 || value > max)
+	if (numarg_parse(arg, 1, max, &value) != 0)
 		return option_error("invalid %s '%s': expected a whole number from 1 to %u", option, arg, max);
 	*out = (unsigned)value;
 	return 0;
