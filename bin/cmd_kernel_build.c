@@ -220,7 +220,11 @@ static int run_chain(const char *const *const *stages, size_t count, char **outp
 		status = -1;
 		goto close_capture;
 	}
+	/* Stages after a failed one read an empty input; KTSTR_CHAIN keeps
+	 * them from adding a second, misleading error (see lib/kdesc.c). */
+	setenv("KTSTR_CHAIN", "1", 1);
 	status = spawn_pipeline(stages, count, failed);
+	unsetenv("KTSTR_CHAIN");
 	dup2(saved, STDOUT_FILENO);
 
 	off_t size = lseek(capture, 0, SEEK_END);

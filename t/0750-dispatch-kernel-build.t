@@ -67,6 +67,7 @@ is "$(entries)" 2 'the stale entry stays beside the new one'
 expect_status 2 'a missing release fails' ktstr kernel build 6.13.5
 like "$(cat "$err")" 'kernel 6.13.5 not found' 'the fetch error is shown'
 like "$(cat "$err")" 'ktstr-fetch failed \(exit 2\); nothing was cached' 'the failed step is named'
+unlike "$(cat "$err")" 'no kernel descriptor' 'later steps add no error of their own'
 is "$(entries)" 2 'a failed fetch caches nothing'
 
 # A local git tree: built in place, cached under its commit.
@@ -130,6 +131,7 @@ git_q -C "$noscx" add .
 git_q -C "$noscx" commit -qm 'no sched_ext'
 expect_status 1 'a kernel without sched_ext fails with 1' ktstr kernel build --source "$noscx"
 like "$(cat "$err")" 'cannot run sched_ext' 'the reason is given'
+unlike "$(cat "$err")" 'no kernel descriptor' 'ktstr-build stays quiet after ktstr-kconfig failed'
 
 # A git ref: resolved with ls-remote, so a hit needs no clone.
 git_q -C "$tree" checkout -q -- .
