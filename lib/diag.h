@@ -12,7 +12,7 @@
 
 enum ktstr_exit {
 	KTSTR_EXIT_OK = 0,
-	KTSTR_EXIT_NO = 1,        /* the tool ran and the answer is no, or a check failed */
+	KTSTR_EXIT_NO = 1,        /* the tool ran and the result is negative, or a check failed */
 	KTSTR_EXIT_ERROR = 2,     /* usage or runtime error */
 	KTSTR_EXIT_TIMEOUT = 124, /* a child run hung past its timeout */
 	KTSTR_EXIT_TOOL = 125,    /* the tool itself failed while running a child */

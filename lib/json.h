@@ -1,7 +1,7 @@
 /* JSON through jq's jv API (libjq).
  *
  * jv values are reference counted: every function that takes a jv consumes
- * it, as in libjq itself, unless its comment says it borrows.
+ * it, as in libjq itself, unless its comment states that it borrows.
  */
 #ifndef KTSTR_JSON_H
 #define KTSTR_JSON_H

@@ -1,4 +1,4 @@
-/* Where ktstr finds its programs and data, and where it keeps its caches.
+/* Paths of ktstr's programs, data and caches.
  *
  * An installed tree and the build directory have the same shape, so every
  * path is found relative to the running program:

@@ -106,7 +106,7 @@ check() {
 
 # expect_status STATUS NAME CMD ARGS...: CMD must exit exactly STATUS.
 # A death by signal (128+N) or a failed exec (126/127) never counts as a
-# clean refusal unless STATUS asks for it.
+# clean refusal unless STATUS is that value.
 expect_status() {
 	local want=$1 name=$2
 	shift 2
