@@ -9,7 +9,7 @@ require_assets
 FIX=$KTSTR_SRC/t/fixtures/scenarios
 
 run ktstr-vm --kernel "$KTSTR_ASSET_KERNEL" --allow-image --accel tcg --topology 1,1,2,1 \
-	--scenario "$FIX/starve.json" --max-gap-ms 2000 --max-spread-pct 0.01
+	--scenario "$FIX/starve.json" --max-gap-ms 1000 --max-spread-pct 0.01
 sidecar=$(head -1 "$out")
 cp "$err" "$T/starve.err"
 if [ "$status" != 1 ]; then
@@ -23,13 +23,13 @@ field() {
 is "$status" 1 'starving setup fails the run'
 check 'starving setup leaves a sidecar' test -f "$sidecar"
 is "$(field .outcome)" fail 'outcome is fail'
-is "$(field '.thresholds | [.max_gap_ms, .max_spread_pct, .tcg_scale] | join(" ")')" '2000 0.01 ' \
+is "$(field '.thresholds | [.max_gap_ms, .max_spread_pct, .tcg_scale] | join(" ")')" '1000 0.01 ' \
 	'thresholds from options are used as given, unscaled'
 
 victim=$(field '[.failures[] | select(.check == "starvation" and .cgroup == "victim")][0]')
-is "$(printf '%s' "$victim" | jq -r .threshold)" 2000 'starvation failure carries its threshold'
+is "$(printf '%s' "$victim" | jq -r .threshold)" 1000 'starvation failure carries its threshold'
 check 'starvation value is over the threshold' \
-	test "$(printf '%s' "$victim" | jq -r '.value | floor')" -gt 2000
+	test "$(printf '%s' "$victim" | jq -r '.value | floor')" -gt 1000
 is "$(printf '%s' "$victim" | jq -r .worker)" "$(field '.stats.cgroups[1].workers[0].pid')" \
 	'starvation failure names the victim worker'
 like "$(cat "$T/starve.err")" \
