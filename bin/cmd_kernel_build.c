@@ -490,7 +490,7 @@ static int build_and_store(const struct build_request *req, jv resolved, const c
 	bool dirty = false;
 	json_bool(built, "dirty", &dirty);
 	if (dirty) {
-		/* Already said why; ktstr-cache store would only say it again. */
+		/* The reason was printed above; ktstr-cache store would repeat it. */
 		built = jv_object_set(built, jv_string("cached"), jv_false());
 		status = json_print(stdout, built, true) == 0 ? KTSTR_EXIT_OK : KTSTR_EXIT_ERROR;
 		status = diag_close_stdout(status);
@@ -616,7 +616,7 @@ int cmd_kernel_build(int argc, char **argv)
 	if (lock < 0)
 		goto release;
 	/* A process that held the lock has just built and cached this key,
-	 * which is the fresh build that --force asks for, too. */
+	 * which is also the fresh build that --force requests. */
 	if ((!req.force || waited) && lookup(cache_tool, key, &entry_text) == 0) {
 		status = print_cached(resolved, key, entry_text);
 		goto release;

@@ -25,7 +25,7 @@
 
 /* Rounds of arithmetic between two progress marks of a spinning worker.
  * They took about 5 us on one x86 core (an estimate from a native run), and
- * TCG is several times slower, so a gap of a millisecond still stands out. */
+ * TCG is several times slower, so a gap of a millisecond is still visible. */
 #define SPIN_ROUNDS 4000
 /* IoSync rewrites the blocks of a file this large, 4 KiB at a time. */
 #define IO_FILE_BLOCKS 256
@@ -144,8 +144,8 @@ int work_read_proc(pid_t pid, struct worker_slot *slot)
 	free(text);
 
 	/* se.nr_migrations is in /proc/<pid>/sched; kernels built without
-	 * its debug interface lack the file, and the count of CPU changes seen
-	 * at progress marks stands in. */
+	 * its debug interface lack the file, so the count of CPU changes seen
+	 * at progress marks replaces it. */
 	snprintf(path, sizeof(path), "%s/sched", dir);
 	text = fs_read_file(path, NULL);
 	slot->migrations_known = text && proc_field(text, "se.nr_migrations", &slot->migrations);
@@ -487,7 +487,7 @@ __attribute__((noreturn)) static void run_worker(struct worker *w)
 	pause_progress(w);
 	slot->end_ns = work_now_ns();
 
-	/* Leaving closes the pipes, which tells a PipeIo partner to stop. */
+	/* Leaving closes the pipes, which signals a PipeIo partner to stop. */
 	work_read_proc(0, slot);
 	__atomic_store_n(&slot->state, WORKER_DONE, __ATOMIC_RELEASE);
 	if (w->cg->work == WORK_FUTEX_PING_PONG)
@@ -633,8 +633,8 @@ void work_stop(struct work_shared *shared)
 		if (slot->reaped || slot->pid <= 0)
 			continue;
 		/* A worker released but never run since has been runnable from the
-		 * start; one that never reached its end has its result so far,
-		 * including the time since its last mark. */
+		 * start. A worker that never reached its end reports its result so
+		 * far, including the time since its last mark. */
 		bool released = shared->start_ns && state == WORKER_READY;
 		if (state == WORKER_RUNNING || released) {
 			uint64_t last = released ? shared->start_ns :

@@ -69,8 +69,9 @@ struct scenario {
 };
 
 /* Measurements of one worker.  The worker writes the running counters while
- * it works and the totals once at its end; the agent reads them after the
- * worker exited, or while it hangs, to report a worker that never finished. */
+ * it works and the totals once at its end.  The agent reads them after the
+ * worker exited, or while it hangs, so that it can report a worker that
+ * never finished. */
 struct worker_slot {
 	pid_t pid;
 	uint32_t cgroup;        /* index into scenario.cgroups */
@@ -78,7 +79,7 @@ struct worker_slot {
 
 	uint64_t iterations;
 	uint64_t last_ns;       /* last progress mark; 0 while sleeping on purpose */
-	uint64_t max_gap_ns;    /* longest time between marks while not asleep */
+	uint64_t max_gap_ns;    /* maximum time between marks while not asleep */
 	uint64_t max_gap_at_ns; /* when that gap ended, from the scenario start */
 	int32_t max_gap_cpu;    /* CPU the worker was on when that gap ended */
 	int32_t last_cpu;
@@ -107,7 +108,7 @@ enum worker_state {
 	WORKER_READY,      /* in its cgroup, waiting for the start */
 	WORKER_RUNNING,
 	WORKER_DONE,       /* totals written */
-	WORKER_FAILED,     /* setup failed: error says why */
+	WORKER_FAILED,     /* setup failed: error contains the reason */
 };
 
 /* State shared by the agent and every worker (one MAP_SHARED mapping). */
