@@ -55,9 +55,10 @@ jv json_parse(const char *text, size_t len, enum json_error *kind, char **msg)
 
 	jv why = jv_invalid_get_msg(value);
 	const char *why_text = jv_get_kind(why) == JV_KIND_STRING ? jv_string_value(why) : "invalid JSON";
-	/* libjq's messages for input that stops early all mention the end of input. */
-	enum json_error found = strstr(why_text, "Unfinished") || strstr(why_text, "at EOF") ?
-		JSON_TRUNCATED : JSON_MALFORMED;
+	/* jq 1.6 reports input that stops inside a value as "Unfinished JSON
+	 * term" or "Unfinished string".  Its "Invalid literal at EOF" is
+	 * garbage text such as "x", not a cut-off document. */
+	enum json_error found = strstr(why_text, "Unfinished") ? JSON_TRUNCATED : JSON_MALFORMED;
 	/* jq 1.6 appends " (while parsing '<the whole input>')", which would put a
 	 * whole document into a one-line error message. */
 	const char *context = strstr(why_text, " (while parsing");

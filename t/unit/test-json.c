@@ -27,6 +27,9 @@ int main(void)
 	is_int(kind_of("{\"a\": 1"), JSON_TRUNCATED, "unclosed object is truncated");
 	is_int(kind_of(""), JSON_TRUNCATED, "empty text is truncated");
 	is_int(kind_of("{\"a\": nope}"), JSON_MALFORMED, "bad literal is malformed");
+	is_int(kind_of("{\"a\": \"abc"), JSON_TRUNCATED, "unclosed string is truncated");
+	is_int(kind_of("x"), JSON_MALFORMED, "a stray word is malformed, not truncated");
+	is_int(kind_of("\xff"), JSON_MALFORMED, "a stray byte is malformed, not truncated");
 
 	char *why = NULL;
 	jv bad = json_parse("[1, 2,", 6, NULL, &why);
