@@ -6,28 +6,7 @@
 . "${0%/*}/lib/test-lib.sh"
 require_assets
 
-# scenario NAME ARGS...: one scenario run on 2 vCPUs; $sidecar is the path
-# it printed on stdout.
-scenario() {
-	local name=$1
-	shift
-	run ktstr-vm --kernel "$KTSTR_ASSET_KERNEL" --allow-image --accel tcg --topology 1,1,2,1 "$@"
-	sidecar=$(head -1 "$out")
-	cp "$err" "$T/$name.err"
-	if [ "$status" != 0 ]; then
-		diag "$name: status $status" "$(grep -v '^  |' "$err" | head -20)"
-	fi
-}
-
-# parses FILE: the file is valid JSON.
-parses() {
-	jq -e . "$1" >/dev/null
-}
-
-# field FILTER: a jq filter applied to the last sidecar.
-field() {
-	jq -r "$1" "$sidecar"
-}
+. "$KTSTR_SRC/t/lib/scenario-lib.sh"
 
 # The kernel's own scheduler, two cgroups each confined to one CPU; the
 # sidecar goes to --sidecar-dir, which wins over KTSTR_SIDECAR_DIR.

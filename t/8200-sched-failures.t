@@ -6,25 +6,8 @@
 require_assets
 
 FIX=$KTSTR_SRC/t/fixtures/scenarios
-
-scenario() {
-	local name=$1
-	shift
-	run ktstr-vm --kernel "$KTSTR_ASSET_KERNEL" --allow-image --accel tcg --topology 1,1,2,1 "$@"
-	sidecar=$(head -1 "$out")
-	cp "$err" "$T/$name.err"
-	if [ "$status" != 1 ]; then
-		diag "$name: status $status" "$(head -40 "$err")"
-	fi
-}
-
-parses() {
-	jq -e . "$1" >/dev/null
-}
-
-field() {
-	jq -r "$1" "$sidecar"
-}
+scenario_expect=1
+. "$KTSTR_SRC/t/lib/scenario-lib.sh"
 
 # scx_simple, killed with SIGKILL by a scenario step after 1 s of 3.
 scenario kill --scheduler "$KTSTR_ASSET_SCX_BIN/scx_simple" --scenario "$FIX/kill-scheduler.json"
