@@ -4,7 +4,7 @@
  * bytes arrive, so a consumer such as libarchive can decompress and unpack
  * while the body is still coming in.  Transient failures (connection lost,
  * no data for stall_timeout_s, HTTP 408, 429 and 5xx) are retried up to
- * `retries` times with doubling pauses, and a retry asks for the rest of the
+ * `retries` times with doubling pauses, and a retry requests the rest of the
  * body with a Range request, so the reader never sees the interruption.
  */
 #ifndef KTSTR_HTTP_H
@@ -29,8 +29,8 @@ struct http_options {
 #define HTTP_OPTIONS_DEFAULT { 30, 30, 4, 1000, NULL, NULL }
 #define HTTP_BACKOFF_MAX_MS 30000u
 
-/* Why a request failed: the HTTP status when the server answered with an
- * error (0 otherwise) and a one-line cause for messages. */
+/* Cause of a failed request: the HTTP status when the server responded with
+ * an error (0 otherwise) and a one-line cause for messages. */
 struct http_error {
 	long status;
 	char cause[256];

@@ -369,8 +369,9 @@ int kdesc_read(FILE *in, const char *name, struct kdesc *desc)
 	}
 	text[len] = '\0';
 	if (strspn(text, " \t\r\n") == len) {
-		/* Inside the dispatcher's chain an empty input means an earlier
-		 * stage failed and has said why; a second message would mislead. */
+		/* Inside the dispatcher's chain an empty input means that an earlier
+		 * stage failed and already printed the reason, so a second message
+		 * would mislead. */
 		const char *in_chain = getenv("KTSTR_CHAIN");
 		if (!in_chain || !*in_chain)
 			err_msg("no kernel descriptor on %s: pipe in the JSON output of ktstr-fetch, "

@@ -153,7 +153,7 @@ static jv check_scheduler(jv failures, jv sched)
 
 	json_bool(sched, "failed", &failed);
 	if (!ops && json_str(sched, "path")) {
-		/* Before the kernel names it, the binary's name stands in. */
+		/* Until the kernel reports the ops name, the binary's name is used. */
 		ops = strrchr(json_str(sched, "path"), '/');
 		ops = ops ? ops + 1 : json_str(sched, "path");
 	}

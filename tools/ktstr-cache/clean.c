@@ -68,7 +68,7 @@ static size_t select_entries(const struct cache_list *list, const struct clean_o
 	return count;
 }
 
-/* Ask on the terminal; true when the answer is y or Y. */
+/* Prompt on the terminal; true when the reply is y or Y. */
 static bool confirm(const struct cache_list *list, const bool *doomed, size_t count)
 {
 	char answer[16];

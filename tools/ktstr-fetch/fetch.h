@@ -10,7 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* Where kernel.org keeps things; each can be overridden from the environment. */
+/* Locations on kernel.org.  The environment can override each of them. */
 #define FETCH_RELEASES_URL "https://www.kernel.org/releases.json"
 #define FETCH_KERNEL_MIRROR "https://cdn.kernel.org/pub/linux/kernel"
 #define FETCH_RC_URL "https://git.kernel.org/torvalds/t"

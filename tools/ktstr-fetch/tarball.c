@@ -1,9 +1,9 @@
 /* Download a release tarball and unpack it while it arrives.
  *
- * The bytes go three ways at once: into libarchive, which decompresses and
- * extracts them into a temporary directory; into a SHA-256 digest; and into
- * "<dest>/.linux-<version>.<ext>.part", so that a later run can resume a
- * download that was cut off.  Only when the whole tarball has arrived,
+ * The bytes go three ways at once.  libarchive decompresses and extracts them
+ * into a temporary directory, a SHA-256 digest is computed over them, and
+ * they are written to "<dest>/.linux-<version>.<ext>.part", so that a later
+ * run can resume a download that was cut off.  Only when the whole tarball has arrived,
  * unpacked cleanly and matched its published checksum is the tree renamed
  * to "<dest>/linux-<version>".
  */

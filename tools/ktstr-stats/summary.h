@@ -1,4 +1,4 @@
-/* What one sidecar file contributes to the report, as plain C data.
+/* The values one sidecar file contributes to the report, as plain C data.
  *
  * summary_read() parses a file and extracts these values.  It touches no
  * shared state, so worker threads call it in parallel.  No jv crosses

@@ -692,7 +692,7 @@ int scenario_report(const struct scenario_opts *opts, const struct vm_result *re
 	compute_limits(opts, result, &limits);
 	if (result->outcome == VM_OUTCOME_INTERRUPTED) {
 		/* The run was cut short, so whatever the guest measured is
-		 * partial.  The sidecar says what stopped it instead. */
+		 * partial.  The sidecar records what stopped it instead. */
 		int signo = vm_signals_pending();
 		failures = jv_array();
 		status = signo ? 128 + signo : VM_EXIT_FAILED;

@@ -66,7 +66,7 @@ struct cgroup_def *scenario_def_add_cgroup(struct scenario_def *def, const char 
 
 /* ---- reading a scenario file ---- */
 
-/* Where a value sits in the file, for messages: "cgroups[1].workers". */
+/* Location of a value in the file, for messages: "cgroups[1].workers". */
 struct place {
 	const char *path;
 	char where[96];

@@ -1,4 +1,4 @@
-/* What one VM run produced, shared by the parts of ktstr-vm. */
+/* Results of one VM run, shared by the parts of ktstr-vm. */
 #ifndef KTSTR_VM_H
 #define KTSTR_VM_H
 
@@ -15,7 +15,7 @@ struct vm_record {
 	size_t len;
 };
 
-/* How a run ended, from the host's point of view. */
+/* The way a run ended, as the host sees it. */
 enum vm_outcome {
 	VM_OUTCOME_EXITED,      /* the guest sent an "exit" record and powered off */
 	VM_OUTCOME_PANIC,       /* the guest kernel panicked */
