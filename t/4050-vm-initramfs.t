@@ -86,4 +86,19 @@ check 'every kept key names an archive that exists' sh -c '
 		test -f "$1/$name" || exit 1
 	done' - "$cache"
 is "$(count cpio)" 16 'archives no key names are removed'
+
+# Concurrent runs with different inputs on a cold cache: each one's pruning
+# must leave the others' new archives alone.
+rm -rf "$cache"
+pids=
+for i in 1 2 3 4 5 6; do
+	echo "parallel $i" >"$T/p$i"
+	ktstr-vm -v --memory-mb 16000000 -i "$T/p$i" --exec true >"$T/p$i.out" 2>"$T/p$i.err" &
+	pids="$pids $!"
+done
+for pid in $pids; do
+	wait "$pid"
+done
+is "$(cat "$T"/p?.err | grep -c 'initramfs: built in')" 6 'every concurrent run built its archive'
+unlike "$(cat "$T"/p?.err)" 'changed while it was written' 'no concurrent run lost its archive'
 done_testing

@@ -375,15 +375,21 @@ static int build_base(const struct guest_inputs *inputs, const char *cache_dir,
 	if (ret != 0)
 		goto out;
 
-	/* Inputs that changed only in their stat data give the same archive. */
+	/* The key goes in before the archive gets its final name.  A concurrent
+	 * prune_cache() spares "build-*" archives and those a key names, so the
+	 * archive is protected at every moment; with the order reversed, another
+	 * run could delete it as unreferenced before this key existed.  Inputs
+	 * that changed only in their stat data give the same archive. */
 	archive = xasprintf("%s/%s.cpio", cache_dir, digest);
-	if (rename(building, archive) != 0) {
-		ret = err_errno("cannot rename '%s' to '%s'", building, archive);
+	if (fs_write_atomic(key_path, key_text, key_len, 0644) != 0) {
+		ret = err_errno("cannot write the initramfs cache key '%s'", key_path);
 		unlink(building);
 		goto out;
 	}
-	if (fs_write_atomic(key_path, key_text, key_len, 0644) != 0) {
-		ret = err_errno("cannot write the initramfs cache key '%s'", key_path);
+	if (rename(building, archive) != 0) {
+		ret = err_errno("cannot rename '%s' to '%s'", building, archive);
+		unlink(building);
+		unlink(key_path);
 		goto out;
 	}
 	strvec_release(&image->env);
