@@ -105,6 +105,7 @@ like "$(jq -r .kernel_image "$out")" "^$KTSTR_CACHE_DIR/.*/bzImage$" 'json: the 
 is "$(jq -r '.records[0].kind + " " + .records[0].payload' "$out")" "ready $kver" 'json: the guest reported its release'
 check 'json: boot and run times are numbers' json_true '(.boot_seconds > 0) and (.run_seconds >= .boot_seconds)'
 check 'json: memory at least 256 MiB' json_true '.memory_mb >= 256'
+is "$(jq -c .kvm_stats "$out")" null 'json: no KVM statistics under TCG'
 stat -c '%n %Y %s' "$initramfs_cache"/*.cpio >"$T/cache-3"
 is "$(cat "$T/cache-3")" "$(cat "$T/cache-2")" 'an unchanged input set reuses the cached initramfs'
 is "$(ls -A "$TMPDIR")" '' 'no socket directory left behind'

@@ -57,6 +57,7 @@ is "$(field '[.project_branch, .project_commit] | join(" ")')" "feature/x $commi
 	'the sidecar records the project branch and commit'
 is "$(field '[.outcome, .passed, .exit_status] | join(" ")')" 'timeout false 124' \
 	'the sidecar records the timeout'
+is "$(field .error)" 'the VM ran past its --timeout' 'the sidecar says why the run ended'
 is "$(field .stats.total_workers)" 0 'the timed-out sidecar has empty stats'
 
 done_testing

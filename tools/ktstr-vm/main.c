@@ -526,7 +526,7 @@ int main(int argc, char **argv)
 	struct vm_options opts = { .topology = TOPOLOGY_DEFAULT };
 	struct guest_inputs inputs = { STRVEC_INIT, STRVEC_INIT, STRVEC_INIT };
 	struct guest_image image = { .env = STRVEC_INIT };
-	struct vm_result result = { .guest_status = -1 };
+	struct vm_result result = { .guest_status = -1, .kvm_stats = jv_null() };
 	struct vm_run_extra extra = { 0 };
 	struct vm_launch launch = { 0 };
 	enum vm_mode mode;

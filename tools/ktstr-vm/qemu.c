@@ -14,9 +14,11 @@
  * its instruction emulator, which cannot execute a stock kernel. */
 #define KVM_PVM_MODULE "/sys/module/kvm_pvm"
 
-/* Whether /dev/kvm can boot a stock kernel; *why gets the reason when not. */
-static bool kvm_usable(const char **why)
+/* Whether /dev/kvm can boot a stock kernel; *why gets the reason when not.
+ * *pvm is set when the only obstacle is PVM. */
+static bool kvm_usable(const char **why, bool *pvm)
 {
+	*pvm = false;
 	int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
 
 	if (fd < 0) {
@@ -30,6 +32,7 @@ static bool kvm_usable(const char **why)
 	}
 	close(fd);
 	if (fs_exists(KVM_PVM_MODULE)) {
+		*pvm = true;
 		*why = "/dev/kvm is PVM, which cannot run a stock kernel";
 		return false;
 	}
@@ -40,22 +43,26 @@ static bool kvm_usable(const char **why)
 const char *vm_choose_accel(const char *request, const char **why)
 {
 	const char *reason = NULL;
+	bool pvm;
 
 	*why = NULL;
 	if (!strcmp(request, "tcg"))
 		return "tcg";
 	if (!strcmp(request, "kvm")) {
-		if (!kvm_usable(&reason)) {
+		if (!kvm_usable(&reason, &pvm) && !pvm) {
 			err_msg("cannot use --accel kvm: %s; use --accel tcg or auto", reason);
 			return NULL;
 		}
+		/* Requested by name, so go on: a kernel built as a PVM guest boots there. */
+		if (pvm)
+			warn_msg("--accel kvm: %s; only a kernel built as a PVM guest boots", reason);
 		return "kvm";
 	}
 	if (strcmp(request, "auto") != 0) {
 		err_msg("invalid accelerator '%s': expected auto, kvm or tcg", request);
 		return NULL;
 	}
-	bool kvm = kvm_usable(&reason);
+	bool kvm = kvm_usable(&reason, &pvm);
 	*why = reason;
 	return kvm ? "kvm" : "tcg";
 }
@@ -137,6 +144,11 @@ void vm_qemu_argv(const struct vm_launch *launch, struct strvec *argv)
 	push_socket_chardev(argv, launch->sock_dir, "console");
 	strvec_push(argv, "-serial");
 	strvec_push(argv, "chardev:console");
+
+	/* The machine protocol, for KVM statistics and QEMU's run state. */
+	push_socket_chardev(argv, launch->sock_dir, "qmp");
+	strvec_push(argv, "-mon");
+	strvec_push(argv, "chardev=qmp,mode=control");
 
 	strvec_push(argv, "-device");
 	strvec_push(argv, "virtio-serial-pci,id=vser0");

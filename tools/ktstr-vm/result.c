@@ -3,6 +3,7 @@
 
 #include "diag.h"
 #include "json.h"
+#include "xalloc.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,6 +55,30 @@ int vm_result_status(const struct vm_result *result)
 	return VM_EXIT_FAILED;
 }
 
+char *vm_failure_summary(const struct vm_result *result)
+{
+	const struct vm_record *init_error = vm_result_record(result, "init-error");
+
+	switch (result->outcome) {
+	case VM_OUTCOME_EXITED:
+	case VM_OUTCOME_INTERRUPTED:
+		break;
+	case VM_OUTCOME_PANIC:
+		return xstrdup("the guest kernel panicked");
+	case VM_OUTCOME_TIMEOUT:
+		return xstrdup("the VM ran past its --timeout");
+	case VM_OUTCOME_QEMU_FAILED:
+		if (result->qemu_run_state)
+			return xasprintf("QEMU stopped the guest (run state %s)", result->qemu_run_state);
+		return xasprintf("QEMU exited with status %d", result->qemu_status);
+	case VM_OUTCOME_INIT_FAILED:
+		if (init_error)
+			return xasprintf("the guest's init failed: %s", init_error->payload);
+		return xstrdup("the guest stopped without reporting an exit status");
+	}
+	return NULL;
+}
+
 /* Print text with every line indented, so it reads as a quotation. */
 static void print_indented(const char *text)
 {
@@ -88,6 +113,11 @@ void vm_result_explain(const struct vm_result *result, unsigned timeout_sec,
 		err_msg("the VM timed out after %u s (--timeout); last console lines:", timeout_sec);
 		break;
 	case VM_OUTCOME_QEMU_FAILED:
+		if (result->qemu_run_state) {
+			err_msg("QEMU stopped the guest (run state %s); its output and the last console lines:",
+				result->qemu_run_state);
+			break;
+		}
 		if (!result->console_tail || !*result->console_tail) {
 			err_msg("QEMU '%s' exited with status %d and printed nothing", result->qemu,
 				result->qemu_status);
@@ -128,6 +158,9 @@ int vm_result_print_json(const struct vm_result *result, int status, const char 
 	obj = jv_object_set(obj, jv_string("boot_seconds"),
 			    result->boot_seconds > 0 ? jv_number(result->boot_seconds) : jv_null());
 	obj = jv_object_set(obj, jv_string("run_seconds"), jv_number(result->run_seconds));
+	obj = jv_object_set(obj, jv_string("kvm_stats"), jv_get_kind(result->kvm_stats) == JV_KIND_OBJECT
+								 ? jv_copy(result->kvm_stats)
+								 : jv_null());
 	for (size_t i = 0; i < result->nr_records; i++) {
 		const struct vm_record *rec = &result->records[i];
 		jv item = jv_object();
@@ -153,6 +186,10 @@ void vm_result_release(struct vm_result *result)
 	}
 	free(result->records);
 	free(result->console_tail);
+	free(result->qemu_run_state);
+	jv_free(result->kvm_stats);
+	result->kvm_stats = jv_null();
+	result->qemu_run_state = NULL;
 	result->records = NULL;
 	result->nr_records = 0;
 	result->console_tail = NULL;

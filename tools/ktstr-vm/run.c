@@ -9,6 +9,7 @@
 #include "vmrun.h"
 
 #include "diag.h"
+#include "qmp.h"
 #include "spawn.h"
 #include "xalloc.h"
 
@@ -33,13 +34,17 @@
 #define STDOUT_CAPTURE_MAX (64u << 20)
 /* How long the guest may take to finish its output after its exit record. */
 #define OUTPUT_GRACE_SEC 10.0
+/* How often KVM statistics are read while the guest runs, and how long the
+ * end of a run waits for the response to a final reading. */
+#define STATS_INTERVAL_SEC 1.0
+#define STATS_GRACE_SEC 2.0
 /* Ctrl-A: the first key of the shell's escape sequence; Ctrl-A x quits. */
 #define ESCAPE_KEY 0x01
 
-enum channel_id { CH_CONSOLE, CH_STDOUT, CH_STDERR, CH_RESULT, CH_SHELL, CH_COUNT };
+enum channel_id { CH_CONSOLE, CH_STDOUT, CH_STDERR, CH_RESULT, CH_SHELL, CH_QMP, CH_COUNT };
 
 static const char *const channel_names[CH_COUNT] = { "console", "stdout", "stderr", "result",
-						     "shell" };
+						     "shell",   "qmp" };
 
 struct channel {
 	int listen_fd;
@@ -92,6 +97,11 @@ struct run_state {
 	char *captured;
 	size_t captured_len;
 	size_t captured_cap;
+
+	struct qmp qmp;
+	double next_sample;      /* when to read KVM statistics next */
+	double stats_deadline;   /* the last wait for a final reading ends here */
+	bool guest_failed;       /* QEMU stopped the guest (KVM internal error) */
 };
 
 /* QEMU while it runs, for vm_qemu_kill_now(). */
@@ -269,6 +279,12 @@ static void add_record(struct run_state *st, const char *kind, size_t kind_len, 
 		st->exit_seen = true;
 		st->exit_deadline = now_seconds() + OUTPUT_GRACE_SEC;
 	}
+	/* The counters as the workload ends; the guest powers off soon after
+	 * its exit record, so this may be the last reading QEMU responds to. */
+	if (!strcmp(rec->kind, "result") || !strcmp(rec->kind, "exit")) {
+		qmp_sample(&st->qmp);
+		st->stats_deadline = now_seconds() + STATS_GRACE_SEC;
+	}
 }
 
 /* Parse every whole record in the buffer.  Garbage before a header is
@@ -403,6 +419,13 @@ static bool guest_done(const struct run_state *st)
 	return st->stream_ends[0].ended && st->stream_ends[1].ended;
 }
 
+/* Return whether the run may end as far as KVM statistics go: no reading
+ * is waiting for its response, or the wait for it is over. */
+static bool final_reading_done(const struct run_state *st, double now)
+{
+	return !st->qmp.stats_pending || st->qmp.fd < 0 || now >= st->stats_deadline;
+}
+
 /* ---- the interactive shell's input ---- */
 
 static void shell_key_input(struct run_state *st, const char *data, size_t len)
@@ -452,6 +475,9 @@ static void channel_input(struct run_state *st, enum channel_id id, const char *
 	case CH_SHELL:
 		write_all(STDOUT_FILENO, data, len);
 		break;
+	case CH_QMP:
+		qmp_input(&st->qmp, data, len);
+		break;
 	case CH_COUNT:
 		break;
 	}
@@ -468,6 +494,8 @@ static bool channel_read(struct run_state *st, enum channel_id id)
 	if (n <= 0) {
 		close(st->channels[id].fd);
 		st->channels[id].fd = -1;
+		if (id == CH_QMP)
+			qmp_detach(&st->qmp);
 		return false;
 	}
 	channel_input(st, id, buf, (size_t)n);
@@ -484,6 +512,8 @@ static void channel_accept(struct run_state *st, enum channel_id id)
 	close(ch->listen_fd);
 	ch->listen_fd = -1;
 	ch->fd = fd;
+	if (id == CH_QMP)
+		qmp_init(&st->qmp, fd);
 }
 
 static void qemu_output_read(struct run_state *st)
@@ -590,6 +620,10 @@ static int poll_timeout_ms(struct run_state *st)
 
 	if (st->exit_deadline > 0 && st->exit_deadline < deadline)
 		deadline = st->exit_deadline;
+	if (st->qmp.ready && !st->qmp.stats_off && st->next_sample < deadline)
+		deadline = st->next_sample;
+	if (st->stats_deadline > 0 && st->stats_deadline < deadline)
+		deadline = st->stats_deadline;
 	left = deadline - now_seconds();
 	if (left <= 0)
 		return 0;
@@ -656,6 +690,8 @@ static void classify(struct run_state *st)
 
 	if (st->stop_signal || st->escaped)
 		result->outcome = VM_OUTCOME_INTERRUPTED;
+	else if (st->guest_failed)
+		result->outcome = VM_OUTCOME_QEMU_FAILED;
 	else if (st->timed_out)
 		result->outcome = VM_OUTCOME_TIMEOUT;
 	else if (vm_result_record(result, "exit"))
@@ -745,6 +781,7 @@ int vm_run(const struct vm_launch *launch, struct vm_result *result, struct vm_r
 	struct run_state st = { .launch = launch, .result = result, .qemu_output_fd = -1 };
 	int ret = 0;
 
+	qmp_init(&st.qmp, -1);
 	result->guest_status = -1;
 	st.signal_fd = vm_signals_install();
 	st.stdin_open = launch->mode == VM_MODE_SHELL;
@@ -773,8 +810,20 @@ int vm_run(const struct vm_launch *launch, struct vm_result *result, struct vm_r
 			st.timed_out = true;
 			break;
 		}
-		if (guest_done(&st) || (st.exit_deadline > 0 && now >= st.exit_deadline))
+		if (!st.guest_failed && qmp_guest_failed(&st.qmp)) {
+			/* QEMU keeps the stopped guest around; read the counters
+			 * once more, then end the run. */
+			st.guest_failed = true;
+			st.stats_deadline = now + STATS_GRACE_SEC;
+			qmp_sample(&st.qmp);
+		}
+		if (final_reading_done(&st, now) &&
+		    (st.guest_failed || guest_done(&st) || (st.exit_deadline > 0 && now >= st.exit_deadline)))
 			break;
+		if (st.qmp.ready && now >= st.next_sample) {
+			qmp_sample(&st.qmp);
+			st.next_sample = now + STATS_INTERVAL_SEC;
+		}
 		run_once(&st);
 	}
 	qemu_kill(&st);
@@ -786,6 +835,12 @@ int vm_run(const struct vm_launch *launch, struct vm_result *result, struct vm_r
 	classify(&st);
 	result->qemu_status = st.qemu_status;
 	result->console_tail = console_tail_text(&st);
+	if (st.guest_failed)
+		result->qemu_run_state = xstrdup(st.qmp.run_state);
+	if (jv_get_kind(st.qmp.kvm_stats) == JV_KIND_OBJECT) {
+		jv_free(result->kvm_stats);
+		result->kvm_stats = jv_copy(st.qmp.kvm_stats);
+	}
 	if (result->outcome == VM_OUTCOME_QEMU_FAILED && st.qemu_output_len) {
 		/* QEMU's own words explain a failed start better than the console. */
 		char *text = xasprintf("%.*s%s", (int)st.qemu_output_len, st.qemu_output,
@@ -818,6 +873,7 @@ out_close:
 	for (size_t i = 0; i < CONSOLE_TAIL_LINES; i++)
 		free(st.tail[i]);
 	free(st.records);
+	qmp_release(&st.qmp);
 	extra->guest_stdout = st.captured;
 	extra->guest_stdout_len = st.captured_len;
 	extra->stop_signal = st.stop_signal;

@@ -705,6 +705,7 @@ int scenario_report(const struct scenario_opts *opts, const struct vm_result *re
 		status = vm_result_status(result);
 		outcome = result->outcome == VM_OUTCOME_TIMEOUT ? "timeout" :
 			result->outcome == VM_OUTCOME_PANIC ? "panic" : "error";
+		error = vm_failure_summary(result);
 	} else if (jv_get_kind(result_rec) != JV_KIND_OBJECT) {
 		err_msg("the guest sent no scenario result (guest exit status %d)", result->guest_status);
 		failures = jv_array();

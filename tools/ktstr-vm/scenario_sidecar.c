@@ -131,20 +131,21 @@ jv scenario_sidecar_build(const struct sidecar_inputs *in)
 	doc = jv_object_set(doc, jv_string("sched_ext"),
 			    jv_get_kind(in->sched) == JV_KIND_OBJECT ? sched_ext_object(in->sched) : jv_null());
 	/* An interrupted run's figures cover only part of it, so none are kept. */
-	jv stats = in->error ? jv_null() : record_get(in->result, "stats", jv_null());
-	if (!in->error && jv_get_kind(stats) != JV_KIND_OBJECT) {
+	bool interrupted = !strcmp(in->outcome, "interrupted");
+	jv stats = interrupted ? jv_null() : record_get(in->result, "stats", jv_null());
+	if (!interrupted && jv_get_kind(stats) != JV_KIND_OBJECT) {
 		jv_free(stats);
 		stats = empty_stats();
 	}
 	doc = jv_object_set(doc, jv_string("stats"), stats);
 	doc = jv_object_set(doc, jv_string("monitor"),
-			    in->error ? jv_null() : record_get(in->result, "monitor", jv_null()));
+			    interrupted ? jv_null() : record_get(in->result, "monitor", jv_null()));
 	doc = jv_object_set(doc, jv_string("bpf_programs"), record_get(in->result, "bpf_programs", jv_array()));
 	doc = jv_object_set(doc, jv_string("verifier_stats"),
 			    record_get(in->result, "verifier_stats", jv_array()));
-	/* NOTE: KVM statistics (QMP query-stats) are not collected yet, so
-	 * kvm_stats is null under KVM as well as under TCG. */
-	doc = jv_object_set(doc, jv_string("kvm_stats"), jv_null());
+	doc = jv_object_set(doc, jv_string("kvm_stats"), jv_get_kind(in->vm->kvm_stats) == JV_KIND_OBJECT
+								 ? jv_copy(in->vm->kvm_stats)
+								 : jv_null());
 	doc = jv_object_set(doc, jv_string("stimulus_events"),
 			    record_get(in->result, "stimulus_events", jv_array()));
 	doc = jv_object_set(doc, jv_string("sysctls"), record_get(in->result, "sysctls", jv_array()));

@@ -2,6 +2,7 @@
 #ifndef KTSTR_VM_H
 #define KTSTR_VM_H
 
+#include "json.h"
 #include "topology.h"
 
 #include <stdbool.h>
@@ -40,6 +41,8 @@ struct vm_result {
 	double boot_seconds;     /* QEMU start to the guest's first record */
 	double run_seconds;      /* QEMU start to exit */
 	char *console_tail;      /* last lines of the kernel console */
+	char *qemu_run_state;    /* set when QEMU stopped the guest itself ("internal-error") */
+	jv kvm_stats;            /* {"per_vcpu": [...]} from QMP under KVM; else not an object */
 };
 
 /* The last record of a kind, or NULL. */
