@@ -280,7 +280,9 @@ static void add_record(struct run_state *st, const char *kind, size_t kind_len, 
 		st->exit_deadline = now_seconds() + OUTPUT_GRACE_SEC;
 	}
 	/* The counters as the workload ends; the guest powers off soon after
-	 * its exit record, so this may be the last reading QEMU responds to. */
+	 * its exit record, so this may be the last reading QEMU responds to.
+	 * NOTE: the tests reach this under KVM only on a host whose KVM boots
+	 * the kernel; PVM stops the guest before it sends any record. */
 	if (!strcmp(rec->kind, "result") || !strcmp(rec->kind, "exit")) {
 		qmp_sample(&st->qmp);
 		st->stats_deadline = now_seconds() + STATS_GRACE_SEC;
