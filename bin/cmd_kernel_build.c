@@ -11,6 +11,7 @@
  */
 #include "commands.h"
 
+#include "cache.h"
 #include "diag.h"
 #include "fsutil.h"
 #include "json.h"
@@ -539,8 +540,8 @@ static int add_kconfig_hash(jv *desc)
  * Returns the fd, or -1 after a message.  *waited is true when it had to wait. */
 static int take_build_lock(const char *root, const char *key, bool *waited)
 {
-	char *dir = fs_path_join(root, ".locks");
-	char *name = xasprintf("build-%s.lock", key);
+	char *dir = fs_path_join(root, CACHE_LOCK_DIR);
+	char *name = xasprintf(CACHE_BUILD_LOCK_PREFIX "%s.lock", key);
 	char *path = fs_path_join(dir, name);
 	int fd = -1;
 
@@ -623,7 +624,7 @@ int cmd_kernel_build(int argc, char **argv)
 	}
 
 	if (!req.source) {
-		work = xasprintf("%s/.build/%s", root, key);
+		work = xasprintf("%s/" CACHE_BUILD_DIR "/%s", root, key);
 		if (fs_mkdir_p(work, 0755) != 0) {
 			err_errno("kernel build: cannot create the build directory '%s'", work);
 			goto release;

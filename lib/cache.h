@@ -26,6 +26,10 @@
 #define CACHE_CONFIG "config"
 #define CACHE_LOCK_DIR ".locks"
 #define CACHE_TEMP_PREFIX ".tmp-"
+/* kernel build unpacks releases and clones git refs into <root>/.build/<key>/
+ * while it holds <root>/.locks/build-<key>.lock. */
+#define CACHE_BUILD_DIR ".build"
+#define CACHE_BUILD_LOCK_PREFIX "build-"
 /* Maximum key length: it leaves room for ".tmp-", "-<pid>" and ".lock"
  * within NAME_MAX. */
 #define CACHE_KEY_MAX 200

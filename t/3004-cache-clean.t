@@ -82,6 +82,29 @@ printf 'y\n' | script -qec 'ktstr-cache clean --keep 1' /dev/null >"$T/tty.out" 
 like "$(cat "$T/tty.out")" 'remove 3 entries\? \[y/N\]' 'terminal: --keep 1 asks about 3'
 is "$(entries)" "$(k 6.14.3) " 'terminal: y removes them'
 
+# Leftovers: the work directory of a failed build, one that a running build
+# holds, and the lock file of a key that is gone.
+locks=$KTSTR_CACHE_DIR/.locks
+mkdir -p "$KTSTR_CACHE_DIR/.build/failed/linux-6.14.2" "$KTSTR_CACHE_DIR/.build/running"
+: >"$KTSTR_CACHE_DIR/.build/failed/linux-6.14.2/Makefile"
+: >"$locks/gone.lock"
+flock -x "$locks/build-running.lock" sh -c 'echo $$ >"$1"; exec sleep 300' sh "$T/builder.pid" &
+for i in $(seq 100); do [ -s "$T/builder.pid" ] && break; sleep 0.1; done
+expect_status 2 'clean refused without --force' ktstr-cache clean
+check 'refusal keeps build directories' test -d "$KTSTR_CACHE_DIR/.build/failed"
+expect_status 0 'clean --corrupt-only sweeps builds' ktstr-cache clean --corrupt-only --force
+like "$(cat "$err")" 'removed 1 build directory left by failed builds' 'swept build directory counted'
+check 'failed build directory removed' test ! -e "$KTSTR_CACHE_DIR/.build/failed"
+check 'running build directory kept' test -d "$KTSTR_CACHE_DIR/.build/running"
+is "$(ls "$locks" | tr '\n' ' ')" "$(k 6.14.3).lock build-running.lock " 'only locks in use remain'
+kill "$(cat "$T/builder.pid")"
+wait
+expect_status 0 'clean after the build ended' ktstr-cache clean --force
+like "$(cat "$err")" 'removed 1 cached kernel\(s\) and 1 build directory left by failed builds' \
+	'entry and build directory counted'
+is "$(ls -A "$locks")" '' 'no lock files remain'
+is "$(ls -A "$KTSTR_CACHE_DIR/.build")" '' 'no build directories remain'
+
 expect_status 0 'clean --help exits 0' ktstr-cache clean --help
 like "$(cat "$out")" '--keep N' 'help names --keep'
 expect_status 2 'clean takes no arguments' ktstr-cache clean all

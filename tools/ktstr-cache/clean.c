@@ -14,6 +14,7 @@
 #include "numarg.h"
 #include "xalloc.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -27,7 +28,8 @@ static const char clean_usage[] =
 	"\n"
 	"Remove cached kernels: all of them, all but the N newest valid ones, or\n"
 	"only corrupt ones.  Corrupt entries are always removed.  Entries that a\n"
-	"running VM holds are skipped with a warning.\n"
+	"running VM holds are skipped with a warning.  Work directories that\n"
+	"failed or killed kernel builds left in <root>/.build/ go as well.\n"
 	"\n"
 	"Options:\n"
 	"  --keep N          keep the N newest valid entries (0 removes all)\n"
@@ -108,6 +110,102 @@ free_path:;
 	return ret;
 }
 
+/* Remove the work directories of kernel builds that failed or were killed:
+ * <root>/.build/<key>/ whose build lock is free.  Returns how many. */
+static size_t sweep_builds(const char *root)
+{
+	char *builds = fs_path_join(root, CACHE_BUILD_DIR);
+	DIR *dir = opendir(builds);
+	struct dirent *ent;
+	size_t removed = 0;
+
+	while (dir && (ent = readdir(dir))) {
+		if (ent->d_name[0] == '.')
+			continue;
+		char *path = fs_path_join(builds, ent->d_name);
+		char *lock_path = xasprintf("%s/" CACHE_LOCK_DIR "/" CACHE_BUILD_LOCK_PREFIX "%s.lock", root,
+					    ent->d_name);
+		int lock = lock_acquire(lock_path, LOCK_MODE_EXCLUSIVE, 0);
+
+		if (lock < 0) {
+			debug_msg("keeping '%s': a build holds its lock", path);
+		} else if (fs_rm_rf(path) != 0) {
+			warn_errno("cannot remove the build directory '%s'", path);
+			lock_release(lock);
+		} else {
+			removed++;
+			lock_remove(lock_path, lock);
+		}
+		free(lock_path);
+		free(path);
+	}
+	if (dir)
+		closedir(dir);
+	free(builds);
+	return removed;
+}
+
+/* Return whether the lock file name (without ".lock") still guards something:
+ * an entry, or a build directory. */
+static bool lock_in_use(const char *root, const char *name)
+{
+	char *entry = fs_path_join(root, name);
+	bool used = fs_exists(entry);
+
+	free(entry);
+	if (!used && !strncmp(name, CACHE_BUILD_LOCK_PREFIX, strlen(CACHE_BUILD_LOCK_PREFIX))) {
+		char *build = xasprintf("%s/" CACHE_BUILD_DIR "/%s", root, name + strlen(CACHE_BUILD_LOCK_PREFIX));
+		used = fs_exists(build);
+		free(build);
+	}
+	return used;
+}
+
+/* Remove lock files of entries and builds that no longer exist, each under
+ * its own exclusive lock, so that .locks does not grow with every key ever
+ * stored or built. */
+static void sweep_locks(const char *root)
+{
+	char *locks = fs_path_join(root, CACHE_LOCK_DIR);
+	DIR *dir = opendir(locks);
+	struct dirent *ent;
+
+	while (dir && (ent = readdir(dir))) {
+		size_t len = strlen(ent->d_name);
+		if (ent->d_name[0] == '.' || len <= 5 || strcmp(ent->d_name + len - 5, ".lock") != 0)
+			continue;
+		char *name = xstrndup(ent->d_name, len - 5);
+		char *path = fs_path_join(locks, ent->d_name);
+		if (!lock_in_use(root, name)) {
+			int lock = lock_acquire(path, LOCK_MODE_EXCLUSIVE, 0);
+			/* Checked again under the lock: a store may have just made the entry. */
+			if (lock >= 0 && lock_in_use(root, name))
+				lock_release(lock);
+			else if (lock >= 0)
+				lock_remove(path, lock);
+		}
+		free(path);
+		free(name);
+	}
+	if (dir)
+		closedir(dir);
+	free(locks);
+}
+
+/* Write what the sweeps removed into text, or "" when nothing. */
+static void describe_leftovers(char *text, size_t size, size_t swept, size_t builds)
+{
+	size_t used = 0;
+
+	text[0] = '\0';
+	if (swept)
+		used = (size_t)snprintf(text, size, "%zu partial %s left by interrupted stores", swept,
+					swept == 1 ? "entry" : "entries");
+	if (builds && used < size)
+		snprintf(text + used, size - used, "%s%zu build %s left by failed builds", used ? " and " : "",
+			 builds, builds == 1 ? "directory" : "directories");
+}
+
 int cmd_clean(int argc, char **argv)
 {
 	enum { OPT_KEEP = 256, OPT_CORRUPT_ONLY, OPT_FORCE };
@@ -143,16 +241,14 @@ int cmd_clean(int argc, char **argv)
 		return KTSTR_EXIT_ERROR;
 	}
 	size_t swept = cache_sweep_temp(root);
-	char swept_text[96] = "";
-	if (swept)
-		snprintf(swept_text, sizeof(swept_text), "%zu partial %s left by interrupted stores",
-			 swept, swept == 1 ? "entry" : "entries");
+	char swept_text[192] = "";
 
 	bool *doomed = xcalloc(list.len ? list.len : 1, sizeof(*doomed));
 	size_t count = select_entries(&list, &opts, doomed);
 	int ret = KTSTR_EXIT_OK;
 	if (count == 0) {
-		if (swept)
+		describe_leftovers(swept_text, sizeof(swept_text), swept, sweep_builds(root));
+		if (*swept_text)
 			status_line("removed %s", swept_text);
 		else
 			status_line("nothing to clean in '%s'", root);
@@ -171,6 +267,7 @@ int cmd_clean(int argc, char **argv)
 		}
 	}
 
+	describe_leftovers(swept_text, sizeof(swept_text), swept, sweep_builds(root));
 	size_t removed = 0, busy = 0, failed = 0;
 	for (size_t i = 0; i < list.len; i++) {
 		if (!doomed[i])
@@ -187,13 +284,14 @@ int cmd_clean(int argc, char **argv)
 			err_errno("cannot remove cached kernel '%s'", list.items[i].key);
 		}
 	}
-	status_line("removed %zu cached kernel(s)%s%s%s", removed, swept ? " and " : "", swept_text,
+	status_line("removed %zu cached kernel(s)%s%s%s", removed, *swept_text ? " and " : "", swept_text,
 		    busy ? ", skipped the ones in use" : "");
 	if (failed) {
 		err_msg("removed %zu of %zu cached kernels; see the errors above", removed, count);
 		ret = KTSTR_EXIT_ERROR;
 	}
 release:
+	sweep_locks(root);
 	free(doomed);
 	cache_list_release(&list);
 	free(root);
