@@ -27,7 +27,7 @@ static void print_coverage_usage(FILE *out)
 		"Options:\n"
 		"  --kernel ID  kernel for the tests: a kernel source directory (configured\n"
 		"               and built first), a version or cache key of the kernel\n"
-		"               cache, or a boot image file\n"
+		"               cache, or a boot image file; repeatable\n"
 		"  -h, --help   print this help and exit\n"
 		"\n"
 		"ARGS, everything after the options or after \"--\", go to the runner\n"

@@ -1,6 +1,7 @@
 #include "test_runner.h"
 
 #include "commands.h"
+#include "crc32.h"
 #include "diag.h"
 #include "exec_search.h"
 #include "fsutil.h"
@@ -9,9 +10,11 @@
 #include "spawn.h"
 #include "xalloc.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -32,13 +35,15 @@ static noreturn void die_run_usage(const struct test_run *run, const char *fmt, 
 	exit(KTSTR_EXIT_TOOL);
 }
 
-static void set_kernel(struct test_run *run, const char *value)
+/* Take one --kernel value.  Blank values are dropped, so that a script can
+ * pass an unset variable; all of them blank is an error after parsing. */
+static void add_kernel(struct test_run *run, const char *value)
 {
-	if (run->kernel)
-		die_run_usage(run, "option '--kernel' given twice; one run tests one kernel");
-	if (!*value)
-		die_run_usage(run, "option '--kernel' requires a non-empty value");
-	run->kernel = value;
+	run->kernel_given = true;
+	if (!value[strspn(value, " \t\n")])
+		return;
+	run->kernel_ids = xrealloc(run->kernel_ids, (run->nr_kernel_ids + 1) * sizeof(*run->kernel_ids));
+	run->kernel_ids[run->nr_kernel_ids++] = value;
 }
 
 /* Read our options up to "--" or the first argument that is not one of them.
@@ -62,17 +67,19 @@ void test_run_parse(struct test_run *run, int argc, char **argv, void (*print_us
 		if (!strcmp(arg, "--kernel")) {
 			if (i + 1 >= argc)
 				die_run_usage(run, "option '--kernel' requires a value");
-			set_kernel(run, argv[++i]);
+			add_kernel(run, argv[++i]);
 			continue;
 		}
 		if (!strncmp(arg, "--kernel=", strlen("--kernel="))) {
-			set_kernel(run, arg + strlen("--kernel="));
+			add_kernel(run, arg + strlen("--kernel="));
 			continue;
 		}
 		break;
 	}
 	run->args = argv + i;
 	run->nr_args = argc - i;
+	if (run->kernel_given && !run->nr_kernel_ids)
+		die_run_usage(run, "option '--kernel' requires a non-empty value");
 }
 
 void test_run_find_cargo(struct test_run *run)
@@ -276,47 +283,217 @@ void test_run_check_project(const struct test_run *run)
 	free(root);
 }
 
-void test_run_resolve_kernel(struct test_run *run)
+/* The name of a cache key's kernel: the key up to its source part
+ * (-tarball-, -git-, or -image- for a stored boot image), or
+ * local_<6 hex digits> for a build of a local tree. */
+static char *cache_key_label(const char *key)
+{
+	static const char *const sources[] = { "-tarball-", "-git-", "-image-" };
+
+	if (!strncmp(key, "local-", 6)) {
+		const char *hash = key + 6;
+		size_t len = strspn(hash, "0123456789abcdef");
+		return len >= 6 ? xasprintf("local_%.6s", hash) : xstrdup("local_unknown");
+	}
+	for (size_t i = 0; i < sizeof(sources) / sizeof(sources[0]); i++) {
+		const char *found = strstr(key, sources[i]);
+		if (found && found != key)
+			return xstrndup(key, (size_t)(found - key));
+	}
+	return xstrdup(key);
+}
+
+char *test_kernel_label(const char *id, const char *dir, bool dirty_tree)
+{
+	char hex[9];
+
+	switch (kernel_id_classify(id)) {
+	case KERNEL_ID_VERSION:
+		return xstrdup(id);
+	case KERNEL_ID_CACHE_KEY:
+		return cache_key_label(id);
+	default:
+		break;
+	}
+	/* Low 24 bits of the CRC-32 of the canonical path tell apart two trees
+	 * with the same directory name. */
+	crc32_hex(crc32_buffer(dir, strlen(dir)), hex);
+	return xasprintf("path_%s_%s%s", fs_basename(dir), hex + 2, dirty_tree ? "_dirty" : "");
+}
+
+char *test_kernel_label_sanitized(const char *label)
+{
+	char *out = xmalloc(strlen("kernel_") + strlen(label) + 1);
+	char *p = out + sprintf(out, "kernel_");
+
+	for (const char *c = label; *c; c++) {
+		if (isalnum((unsigned char)*c))
+			*p++ = (char)tolower((unsigned char)*c);
+		else if (p[-1] != '_')
+			*p++ = '_';
+	}
+	while (p[-1] == '_' && p - out > (ptrdiff_t)strlen("kernel_"))
+		p--;
+	*p = '\0';
+	return out;
+}
+
+/* Stop when two different labels would reach the tests as one name. */
+static void check_label_clash(const struct test_run *run, const char *label_a, const char *id_a,
+			      const char *label_b, const char *id_b)
+{
+	if (!strcmp(label_a, label_b))
+		return;
+	char *sane_a = test_kernel_label_sanitized(label_a);
+	char *sane_b = test_kernel_label_sanitized(label_b);
+	if (!strcmp(sane_a, sane_b))
+		die_status(KTSTR_EXIT_TOOL, "kernels '%s' and '%s' would both be named %s in the tests; "
+			   "pass only one of them to %s %s", id_a, id_b, sane_a, dispatch_label, run->command);
+	free(sane_a);
+	free(sane_b);
+}
+
+/* Labels known without building or looking anything up (versions and cache
+ * keys) are checked first, so that a clash stops before a long build. */
+static void preflight_labels(const struct test_run *run)
+{
+	for (size_t i = 0; i < run->nr_kernel_ids; i++) {
+		enum kernel_id_kind kind_i = kernel_id_classify(run->kernel_ids[i]);
+		if (kind_i != KERNEL_ID_VERSION && kind_i != KERNEL_ID_CACHE_KEY)
+			continue;
+		char *label_i = test_kernel_label(run->kernel_ids[i], NULL, false);
+		for (size_t j = i + 1; j < run->nr_kernel_ids; j++) {
+			enum kernel_id_kind kind_j = kernel_id_classify(run->kernel_ids[j]);
+			if (kind_j != KERNEL_ID_VERSION && kind_j != KERNEL_ID_CACHE_KEY)
+				continue;
+			char *label_j = test_kernel_label(run->kernel_ids[j], NULL, false);
+			check_label_clash(run, label_i, run->kernel_ids[i], label_j, run->kernel_ids[j]);
+			free(label_j);
+		}
+		free(label_i);
+	}
+}
+
+/* Resolve one identifier into kernel; exits 125 when it cannot. */
+static void resolve_one(const char *id, struct test_kernel *kernel)
 {
 	struct kernel_ref ref = KERNEL_REF_INIT;
+	bool dirty_tree = false;
 
-	if (!run->kernel)
+	if (kernel_id_resolve(id, KERNEL_ID_ALLOW_IMAGE, &ref) != 0)
+		exit(KTSTR_EXIT_TOOL);
+
+	switch (kernel_id_classify(id)) {
+	case KERNEL_ID_SOURCE_TREE:
+		kernel->dir = fs_realpath(id);
+		/* A tree that could not be cached (dirty, or not under git)
+		 * boots the image inside it. */
+		dirty_tree = kernel->dir && !strncmp(ref.image_path, kernel->dir, strlen(kernel->dir)) &&
+			     ref.image_path[strlen(kernel->dir)] == '/';
+		break;
+	case KERNEL_ID_VERSION:
+	case KERNEL_ID_CACHE_KEY:
+		/* The image sits directly in its cache entry directory. */
+		kernel->dir = fs_dirname(ref.image_path);
+		break;
+	default:
+		kernel->dir = xstrdup(ref.image_path);
+		break;
+	}
+	if (!kernel->dir)
+		die_status(KTSTR_EXIT_TOOL, "cannot resolve the path of '%s': %s", id, strerror(errno));
+	kernel->image = xstrdup(ref.image_path);
+	kernel->label = test_kernel_label(id, kernel->dir, dirty_tree);
+	kernel_ref_release(&ref);
+
+	/* KTSTR_KERNEL_LIST separates kernels with ';' and labels with '='. */
+	if (strpbrk(kernel->label, ";="))
+		die_status(KTSTR_EXIT_TOOL, "cannot pass kernel '%s' to the tests: its label '%s' contains "
+			   "';' or '='", id, kernel->label);
+	if (strchr(kernel->dir, ';'))
+		die_status(KTSTR_EXIT_TOOL, "cannot pass kernel '%s' to the tests: its path '%s' contains ';'",
+			   id, kernel->dir);
+}
+
+void test_run_resolve_kernel(struct test_run *run)
+{
+	if (!run->nr_kernel_ids)
 		return;
 
 	/* A cache miss is reported by ktstr-cache, whose hint names the
 	 * 'kernel build' command under this label. */
 	setenv("KTSTR_LABEL", dispatch_label, 1);
-	if (kernel_id_resolve(run->kernel, KERNEL_ID_ALLOW_IMAGE, &ref) != 0)
-		exit(KTSTR_EXIT_TOOL);
+	preflight_labels(run);
 
-	switch (kernel_id_classify(run->kernel)) {
-	case KERNEL_ID_SOURCE_TREE:
-		run->kernel_dir = fs_realpath(run->kernel);
-		break;
-	case KERNEL_ID_VERSION:
-	case KERNEL_ID_CACHE_KEY:
-		/* The image sits directly in its cache entry directory. */
-		run->kernel_dir = fs_dirname(ref.image_path);
-		break;
-	default:
-		run->kernel_dir = xstrdup(ref.image_path);
-		break;
+	run->kernels = xcalloc(run->nr_kernel_ids, sizeof(*run->kernels));
+	for (size_t i = 0; i < run->nr_kernel_ids; i++) {
+		struct test_kernel kernel;
+		bool duplicate = false;
+
+		resolve_one(run->kernel_ids[i], &kernel);
+		for (size_t j = 0; j < run->nr_kernels; j++) {
+			struct test_kernel *seen = &run->kernels[j];
+
+			if (!strcmp(seen->dir, kernel.dir)) {
+				if (strcmp(seen->label, kernel.label) != 0)
+					info_msg("kernel '%s' is the same as \"%s\"; testing it once",
+						 run->kernel_ids[i], seen->label);
+				duplicate = true;
+				break;
+			}
+			check_label_clash(run, seen->label, run->kernel_ids[j], kernel.label, run->kernel_ids[i]);
+			if (!strcmp(seen->label, kernel.label))
+				die_status(KTSTR_EXIT_TOOL, "kernels '%s' and '%s' are both labelled '%s'; "
+					   "pass only one of them to %s %s", run->kernel_ids[j],
+					   run->kernel_ids[i], kernel.label, dispatch_label, run->command);
+		}
+		if (duplicate) {
+			free(kernel.label);
+			free(kernel.dir);
+			free(kernel.image);
+			continue;
+		}
+		if (run->nr_kernel_ids > 1)
+			info_msg("resolved kernel \"%s\"", kernel.label);
+		run->kernels[run->nr_kernels++] = kernel;
 	}
-	if (!run->kernel_dir)
-		die_status(KTSTR_EXIT_TOOL, "cannot resolve the path of '%s': %s", run->kernel,
-			   strerror(errno));
-	run->kernel_image = xstrdup(ref.image_path);
-	kernel_ref_release(&ref);
+}
+
+/* Join "label=path" pairs with ';', the image paths when images is set. */
+static char *kernel_list(const struct test_run *run, bool images)
+{
+	char *joined = xstrdup("");
+
+	for (size_t i = 0; i < run->nr_kernels; i++) {
+		char *longer = xasprintf("%s%s%s=%s", joined, i ? ";" : "", run->kernels[i].label,
+					 images ? run->kernels[i].image : run->kernels[i].dir);
+		free(joined);
+		joined = longer;
+	}
+	return joined;
 }
 
 void test_run_exec(const struct test_run *run, const char *const *runner, const char *activity)
 {
 	struct strvec argv = STRVEC_INIT;
 
-	if (run->kernel_dir) {
-		setenv("KTSTR_KERNEL", run->kernel_dir, 1);
-		setenv("KTSTR_TEST_KERNEL", run->kernel_image, 1);
-		info_msg("using kernel %s", run->kernel_dir);
+	if (run->nr_kernels) {
+		setenv("KTSTR_KERNEL", run->kernels[0].dir, 1);
+		setenv("KTSTR_TEST_KERNEL", run->kernels[0].image, 1);
+		unsetenv("KTSTR_KERNEL_LIST");
+		unsetenv("KTSTR_TEST_KERNEL_LIST");
+		for (size_t i = 0; i < run->nr_kernels; i++)
+			info_msg("using kernel %s", run->kernels[i].dir);
+	}
+	if (run->nr_kernels > 1) {
+		char *dirs = kernel_list(run, false);
+		char *images = kernel_list(run, true);
+
+		setenv("KTSTR_KERNEL_LIST", dirs, 1);
+		setenv("KTSTR_TEST_KERNEL_LIST", images, 1);
+		info_msg("running the tests against %zu kernels (KTSTR_KERNEL_LIST)", run->nr_kernels);
+		free(dirs);
+		free(images);
 	}
 
 	strvec_push(&argv, run->cargo);

@@ -13,16 +13,25 @@
 /* Exit status when the project has no tests to run: cargo-nextest's own. */
 #define TEST_RUNNER_EXIT_NO_TESTS 4
 
+/* One resolved --kernel. */
+struct test_kernel {
+	char *label;           /* its name in KTSTR_KERNEL_LIST, such as 6.14.2 */
+	char *dir;             /* cache entry, source tree or image file */
+	char *image;           /* the boot image */
+};
+
 struct test_run {
 	const char *command;   /* "test" or "coverage", for messages */
-	const char *kernel;    /* --kernel, or NULL */
+	const char **kernel_ids; /* every non-blank --kernel, in order */
+	size_t nr_kernel_ids;
 	char **args;           /* passed to the runner unchanged */
 	int nr_args;
 	char *cargo;           /* the cargo program that runs the runner */
-	char *kernel_dir;      /* exported as KTSTR_KERNEL */
-	char *kernel_image;    /* exported as KTSTR_TEST_KERNEL */
+	struct test_kernel *kernels; /* resolved, duplicates dropped */
+	size_t nr_kernels;
+	bool kernel_given;     /* some --kernel was given, even a blank one */
 };
-#define TEST_RUN_INIT(name) { name, NULL, NULL, 0, NULL, NULL, NULL }
+#define TEST_RUN_INIT(name) { name, NULL, 0, NULL, 0, NULL, NULL, 0, false }
 
 /* Read the options before the pass-through arguments; --help prints
  * print_usage(stdout) and exits 0, a bad option exits 125. */
@@ -37,10 +46,21 @@ void test_run_check_project(const struct test_run *run);
 /* True when cargo would find the subcommand `cargo NAME` as an executable
  * cargo-NAME in $CARGO_HOME/bin (default ~/.cargo/bin) or on PATH. */
 bool test_run_have_subcommand(const char *name);
-/* Resolve --kernel (a source tree is configured and built first) into
- * run->kernel_dir and run->kernel_image.  Exits 125 when it cannot. */
+/* Resolve every --kernel (a source tree is configured and built first)
+ * into run->kernels and label them.  A kernel named twice is tested once.
+ * Exits 125 when one cannot be resolved, or when two kernels would get the
+ * same label. */
 void test_run_resolve_kernel(struct test_run *run);
-/* Export the kernel, print the status lines and become
+/* Compute the label of a kernel for KTSTR_KERNEL_LIST: a version as it is,
+ * a cache key up to "-tarball-", "-git-" or "-image-" (local_<hash> for
+ * local builds),
+ * a source tree or image as path_<name>_<6 hex digits of the CRC-32 of its
+ * path>, with _dirty for a source tree built outside the cache.  malloc'd. */
+char *test_kernel_label(const char *id, const char *dir, bool dirty_tree);
+/* Compute the name a label gets inside the tests, for collision checks: "kernel_" and
+ * the label in lowercase, every run of other characters one "_". */
+char *test_kernel_label_sanitized(const char *label);
+/* Export the kernels, print the status lines and become
  * `cargo RUNNER... ARGS...`.  RUNNER is NULL-terminated. */
 noreturn void test_run_exec(const struct test_run *run, const char *const *runner,
 			    const char *activity);

@@ -51,6 +51,48 @@ PATH=$with_nextest expect_status 0 'series --kernel runs the tests' \
 	cargo-ktstr ktstr test --kernel="$series"
 is "$(env_value KTSTR_KERNEL)" "$entry" 'series resolves to the cached entry'
 
+# Several kernels: the first is KTSTR_KERNEL, all of them are listed with
+# their labels, a blank value is dropped and a kernel named twice is tested
+# once.
+# crc24 TEXT: the last 6 hex digits of the CRC-32 of TEXT (gzip's trailer
+# holds the CRC-32, little-endian).
+crc24() {
+	printf '%s' "$1" | gzip -c | tail -c 8 | od -An -tx4 | tr -d ' \n' | cut -c3-8
+}
+hex=$(crc24 "$image")
+PATH=$with_nextest expect_status 0 'several --kernel options run the tests' \
+	env KTSTR_KERNEL_LIST=stale cargo-ktstr ktstr test --kernel "$KTSTR_ASSET_KERNEL" --kernel ' ' \
+	--kernel "$key" --kernel "$series"
+is "$(env_value KTSTR_KERNEL)" "$image" 'the first kernel is KTSTR_KERNEL'
+is "$(env_value KTSTR_KERNEL_LIST)" "path_vmlinuz_$hex=$image;$KTSTR_ASSET_KVER=$entry" \
+	'KTSTR_KERNEL_LIST pairs labels and directories'
+is "$(env_value KTSTR_TEST_KERNEL_LIST)" "path_vmlinuz_$hex=$image;$KTSTR_ASSET_KVER=$entry/bzImage" \
+	'KTSTR_TEST_KERNEL_LIST pairs labels and images'
+check 'each kernel is reported resolved' grep -Fqx "cargo ktstr: resolved kernel \"$KTSTR_ASSET_KVER\"" "$err"
+check 'a kernel named twice is tested once' \
+	grep -Fqx "cargo ktstr: kernel '$series' is the same as \"$KTSTR_ASSET_KVER\"; testing it once" "$err"
+check 'the run names the kernel count' grep -Fqx 'cargo ktstr: running the tests against 2 kernels (KTSTR_KERNEL_LIST)' "$err"
+
+PATH=$with_nextest expect_status 0 'one kernel clears a stale list' \
+	env KTSTR_KERNEL_LIST=stale KTSTR_TEST_KERNEL_LIST=stale cargo-ktstr ktstr test --kernel "$key"
+is "$(env_value KTSTR_KERNEL_LIST)" unset 'KTSTR_KERNEL_LIST is not passed on'
+is "$(env_value KTSTR_TEST_KERNEL_LIST)" unset 'KTSTR_TEST_KERNEL_LIST is not passed on'
+
+# Paths that KTSTR_KERNEL_LIST cannot carry.
+cp "$KTSTR_ASSET_KERNEL" "$T/image=1"
+rm -f "$KTSTR_STANDIN_LOG/cargo-nextest.argv"
+PATH=$with_nextest expect_status 125 "image named with '=' exits 125" \
+	cargo-ktstr ktstr test --kernel "$KTSTR_ASSET_KERNEL" --kernel "$T/image=1"
+like "$(tail -n 1 "$err")" "^cargo ktstr: cannot pass kernel '$T/image=1' to the tests: its label 'path_image=1_[0-9a-f]{6}' contains ';' or '='\$" \
+	"label with '=' is named in the last line"
+is "$(grep -vc '^cargo ktstr: resolved kernel ' "$err")" 1 "label with '=' error is one line"
+mkdir "$T/semi;colon"
+cp "$KTSTR_ASSET_KERNEL" "$T/semi;colon/vmlinuz"
+PATH=$with_nextest expect_status 125 "path with ';' exits 125" \
+	cargo-ktstr ktstr test --kernel "$key" --kernel "$T/semi;colon/vmlinuz"
+like "$(cat "$err")" "its path '$T/semi;colon/vmlinuz' contains ';'" "path with ';' is named"
+check 'bad kernel lists run no runner' test ! -e "$KTSTR_STANDIN_LOG/cargo-nextest.argv"
+
 # Through real cargo test, into the test process.
 expect_status 0 'fallback with a cached kernel runs cargo test' \
 	env KTSTR_FIXTURE_RECORD="$T/record" cargo-ktstr ktstr test --kernel "$key" -- records
@@ -76,6 +118,11 @@ is "$(env_value KTSTR_KERNEL)" "$T/tree" 'source tree is exported as KTSTR_KERNE
 is "$(env_value KTSTR_TEST_KERNEL)" "$T/tree/arch/x86/boot/bzImage" 'uncached tree exports its own image'
 like "$(cat "$err")" "ktstr-kconfig: .*make defconfig" 'source tree run shows the configure step'
 check 'source tree run names the tree' grep -Fqx "cargo ktstr: using kernel $T/tree" "$err"
+
+PATH=$with_nextest expect_status 0 'uncached tree among several kernels runs' \
+	cargo-ktstr ktstr test --kernel "$T/tree" --kernel "$key"
+is "$(env_value KTSTR_KERNEL_LIST)" "path_tree_$(crc24 "$T/tree")_dirty=$T/tree;$KTSTR_ASSET_KVER=$entry" \
+	'an uncached tree is labelled dirty'
 
 # A clean git tree is cached, and the tests get the cached image.
 tree_copy "$T/git-tree"

@@ -1,7 +1,7 @@
 #!/bin/sh
 # cargo ktstr test in examples/, the workspace of the example crate
 # scheduler-tests: its tests boot the Debian sched_ext kernel under ktstr-vm
-# (3 boots in all), through the real cargo test fallback, and the run fails
+# (5 boots in all), through the real cargo test fallback, and the run fails
 # when a scenario fails.
 #
 # test-lib.sh points HOME at the scratch directory; rustup's proxies need
@@ -37,9 +37,20 @@ is "$(jq -r '.scheduler + " " + (.passed | tostring)' $(sidecar_of steady) 2>&1 
 	'eevdf true simple true ' 'sidecars record both passes'
 is "$(jq -r .kernel_image $(sidecar_of steady) 2>&1 | sort -u)" "$image" 'tests booted the --kernel image'
 
+like "$(cat "$out")" 'test baseline_on_each_kernel \.\.\. ok' 'one kernel: the per-kernel test passes'
+
 # The failing example, on the same kernel from the cache.
 run ktstr-cache store --image "$KTSTR_ASSET_KERNEL" --config "$KTSTR_ASSET_KCONFIG" --field key
 key=$(cat "$out")
+
+# Two kernels: the image file and its cache entry; the per-kernel test
+# boots each one.
+rm -rf "$KTSTR_SIDECAR_DIR"
+expect_status 0 'two kernels: the per-kernel test passes' \
+	cargo-ktstr ktstr test --kernel "$KTSTR_ASSET_KERNEL" --kernel "$key" -- --test scenarios each_kernel
+like "$(cat "$out")" 'test baseline_on_each_kernel \.\.\. ok' 'two kernels: the test ran'
+is "$(jq -r .kernel_image $(sidecar_of steady) 2>&1 | sort | tr '\n' ' ')" "$image $KTSTR_CACHE_DIR/$key/bzImage " \
+	'two kernels: each one was booted'
 rm -rf "$KTSTR_SIDECAR_DIR"
 expect_status 101 'failing scenario makes cargo ktstr test exit non-zero' \
 	cargo-ktstr ktstr test --kernel "$key" -- --features expect-fail --test scenarios stalling

@@ -48,6 +48,35 @@ pub fn find_scheduler(name: &str) -> Option<PathBuf> {
         .find(|candidate| candidate.is_file())
 }
 
+/// One kernel that the tests run on, from `cargo ktstr test --kernel ...`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Kernel {
+    /// Its name in `KTSTR_KERNEL_LIST`, such as "6.14.2" or "path_linux_1a2b3c".
+    pub label: String,
+    /// The boot image.
+    pub image: PathBuf,
+}
+
+/// Returns the kernels to run each test on when `cargo ktstr test` got more
+/// than one `--kernel`: the entries of `KTSTR_TEST_KERNEL_LIST`
+/// ("label=image;label=image").  Empty otherwise, and then `ktstr-vm`
+/// boots `KTSTR_TEST_KERNEL` or finds a kernel itself.
+pub fn kernels() -> Vec<Kernel> {
+    let list = env::var("KTSTR_TEST_KERNEL_LIST").unwrap_or_default();
+    parse_kernel_list(&list)
+}
+
+fn parse_kernel_list(list: &str) -> Vec<Kernel> {
+    list.split(';')
+        .filter_map(|entry| entry.split_once('='))
+        .filter(|(label, image)| !label.is_empty() && !image.is_empty())
+        .map(|(label, image)| Kernel {
+            label: label.to_string(),
+            image: PathBuf::from(image),
+        })
+        .collect()
+}
+
 /// One `ktstr-vm` scheduler or scenario run, configured with builder methods.
 #[derive(Clone, Debug)]
 pub struct Scenario {
@@ -93,6 +122,11 @@ impl Scenario {
     /// Sets how long the workers run.
     pub fn duration_secs(self, secs: u32) -> Scenario {
         self.arg("--duration").arg(secs.to_string())
+    }
+
+    /// Boots this kernel instead of the one `cargo ktstr test` exported.
+    pub fn kernel(self, kernel: &Kernel) -> Scenario {
+        self.arg("--kernel").arg(&kernel.image).arg("--allow-image")
     }
 
     /// Adds any other ktstr-vm option as it is.
@@ -234,5 +268,24 @@ impl Run {
             report.push_str(&format!("  {line}\n"));
         }
         panic!("{report}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kernel_list_parses() {
+        let kernels = parse_kernel_list("6.14.2=/c/a/bzImage;path_linux_1a2b3c=/src/linux/bzImage");
+        assert_eq!(kernels.len(), 2);
+        assert_eq!(kernels[0].label, "6.14.2");
+        assert_eq!(kernels[1].image, PathBuf::from("/src/linux/bzImage"));
+    }
+
+    #[test]
+    fn kernel_list_skips_bad_entries() {
+        assert!(parse_kernel_list("").is_empty());
+        assert_eq!(parse_kernel_list("no-equals;=x;y=;a=b").len(), 1);
     }
 }

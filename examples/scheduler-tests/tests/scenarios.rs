@@ -2,7 +2,7 @@
 //! --kernel ID` exported, loads a scheduler and checks what happened.
 //! Each boot takes a few seconds under KVM and 15 to 25 seconds under TCG.
 
-use ktstr_scheduler_tests::{find_scheduler, Scenario};
+use ktstr_scheduler_tests::{find_scheduler, kernels, Scenario};
 use std::env;
 use std::path::PathBuf;
 
@@ -17,6 +17,33 @@ fn kernel_scheduler_baseline() {
 
     run.assert_passed();
     assert_eq!(run.sidecar_str("scheduler"), Some("eevdf"));
+}
+
+/// With several `--kernel` options, the baseline runs on each kernel, and
+/// each run's sidecar names the image it booted.
+#[test]
+fn baseline_on_each_kernel() {
+    let kernels = kernels();
+    if kernels.len() < 2 {
+        eprintln!("skipped: cargo ktstr test got fewer than two --kernel options");
+        return;
+    }
+    for kernel in &kernels {
+        let run = Scenario::builtin("steady")
+            .kernel(kernel)
+            .kernel_scheduler()
+            .topology("1,1,1,1")
+            .duration_secs(1)
+            .run();
+
+        run.assert_passed();
+        assert_eq!(
+            run.sidecar_str("kernel_image").map(PathBuf::from),
+            Some(kernel.image.clone()),
+            "kernel {}",
+            kernel.label
+        );
+    }
 }
 
 /// scx_simple, the kernel's example scheduler, keeps every worker running
