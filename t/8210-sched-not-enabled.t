@@ -45,7 +45,7 @@ commit=$(git -C "$T/project" rev-parse --short=7 HEAD)
 	cd "$T/project" || exit 1
 	unset KTSTR_SIDECAR_DIR CARGO_TARGET_DIR
 	run ktstr-vm --kernel "$KTSTR_ASSET_KERNEL" --allow-image --accel tcg --timeout 2 \
-		--scenario steady --duration 1
+		--scenario steady --duration 1 --append ' ktstr_karg=1  nokaslr'
 	echo "$status" >"$T/timeout.status"
 )
 is "$(cat "$T/timeout.status")" 124 'a timed-out scenario run exits 124'
@@ -58,6 +58,7 @@ is "$(field '[.project_branch, .project_commit] | join(" ")')" "feature/x $commi
 is "$(field '[.outcome, .passed, .exit_status] | join(" ")')" 'timeout false 124' \
 	'the sidecar records the timeout'
 is "$(field .error)" 'the VM ran past its --timeout' 'the sidecar says why the run ended'
+is "$(field '.kargs | join(",")')" 'ktstr_karg=1,nokaslr' 'the sidecar lists the --append arguments'
 is "$(field .stats.total_workers)" 0 'the timed-out sidecar has empty stats'
 
 done_testing

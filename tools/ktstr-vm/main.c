@@ -629,6 +629,7 @@ int main(int argc, char **argv)
 	result.qemu = launch.qemu;
 	result.kernel_image = kernel.image_path;
 	result.kernel_version = kernel.release;
+	result.kernel_append = opts.append;
 	result.topology = opts.topology;
 	result.memory_mb = launch.memory_mb;
 

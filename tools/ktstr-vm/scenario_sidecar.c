@@ -39,6 +39,21 @@ static jv strvec_to_json(const struct strvec *vec)
 	return array;
 }
 
+/* Split text at blanks into a JSON array of strings; [] for NULL. */
+static jv split_blanks(const char *text)
+{
+	jv words = jv_array();
+
+	while (text && *text) {
+		text += strspn(text, " \t\n");
+		size_t len = strcspn(text, " \t\n");
+		if (len)
+			words = jv_array_append(words, jv_string_sized(text, (int)len));
+		text += len;
+	}
+	return words;
+}
+
 /* A key of a record (borrowed), or fallback when the record lacks it. */
 static jv record_get(jv record, const char *key, jv fallback)
 {
@@ -149,8 +164,7 @@ jv scenario_sidecar_build(const struct sidecar_inputs *in)
 	doc = jv_object_set(doc, jv_string("stimulus_events"),
 			    record_get(in->result, "stimulus_events", jv_array()));
 	doc = jv_object_set(doc, jv_string("sysctls"), record_get(in->result, "sysctls", jv_array()));
-	/* NOTE: main.c keeps --append to itself, so kargs stays empty. */
-	doc = jv_object_set(doc, jv_string("kargs"), jv_array());
+	doc = jv_object_set(doc, jv_string("kargs"), split_blanks(in->vm->kernel_append));
 	doc = jv_object_set(doc, jv_string("timestamp"), jv_string(in->timestamp));
 	doc = jv_object_set(doc, jv_string("run_id"), jv_string(in->run_id));
 	doc = jv_object_set(doc, jv_string("duration_ms"), jv_number((double)(long long)(in->vm->run_seconds * 1000)));

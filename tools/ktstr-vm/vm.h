@@ -36,6 +36,7 @@ struct vm_result {
 	int qemu_status;         /* QEMU's exit status, 128+N for signal N */
 	const char *kernel_image;
 	const char *kernel_version; /* NULL when unknown */
+	const char *kernel_append;  /* --append, or NULL */
 	struct topology topology;
 	unsigned memory_mb;
 	double boot_seconds;     /* QEMU start to the guest's first record */
