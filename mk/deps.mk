@@ -6,7 +6,7 @@ DEB_PACKAGES := \
 	libcurl4-openssl-dev libarchive-dev libjq-dev jq libelf-dev zlib1g-dev libssl-dev \
 	qemu-system-x86 busybox-static cpio xz-utils zstd python3 dpkg \
 	clang-22 llvm-22 libbpf-dev \
-	flex bison bc dwarves \
+	flex bison bc dwarves gpgv gnupg \
 	scdoc man-db perl zsh fish elvish bash-completion
 
 .PHONY: deps deps-check

@@ -29,6 +29,8 @@ struct fetch_opts {
 const char *fetch_releases_url(void);
 const char *fetch_mirror_url(void);
 const char *fetch_rc_url(void);
+/* The OpenPGP keyring named by KTSTR_KEYRING, or NULL when unset or empty. */
+const char *fetch_keyring(void);
 
 /* A release version with its string form as kernel.org writes it. */
 struct release {
@@ -50,6 +52,12 @@ int releases_load(const struct fetch_opts *opts, struct release_list *list, char
 
 /* The checksum list of a major version: "<mirror>/v6.x/sha256sums.asc". */
 char *checksum_list_url(unsigned major);
+/* Check the PGP signature of a clear-signed checksum list (len bytes of
+ * text, downloaded from url) with gpgv against keyring.  On success returns
+ * 0 and the signed text alone, without the armor or anything outside it, in
+ * *signed_text (malloc'd).  -1 after a message. */
+int checksum_list_verify(const char *url, const char *text, size_t len, const char *keyring,
+			 char **signed_text);
 /* The SHA-256 listed for file name in a checksum list's text, or NULL. */
 const char *checksum_find(const char *text, const char *file_name, char *hex_out);
 /* Every linux-M.N[.P].tar.xz named in a checksum list's text. */

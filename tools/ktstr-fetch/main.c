@@ -55,7 +55,10 @@ static const char usage[] =
 	"  KTSTR_RELEASES_URL   releases.json (default " FETCH_RELEASES_URL ")\n"
 	"  KTSTR_KERNEL_MIRROR  base of v6.x/linux-*.tar.xz and v6.x/sha256sums.asc\n"
 	"                       (default " FETCH_KERNEL_MIRROR ")\n"
-	"  KTSTR_RC_URL         base of linux-*-rcN.tar.gz (default " FETCH_RC_URL ")\n";
+	"  KTSTR_RC_URL         base of linux-*-rcN.tar.gz (default " FETCH_RC_URL ")\n"
+	"  KTSTR_KEYRING        OpenPGP keyring file (binary, as gpg --export writes);\n"
+	"                       when set, gpgv must find sha256sums.asc signed by a\n"
+	"                       key in it, and only the signed checksums are used\n";
 
 enum {
 	OPT_GIT = 256,

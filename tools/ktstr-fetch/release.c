@@ -33,6 +33,11 @@ const char *fetch_rc_url(void)
 	return env_or("KTSTR_RC_URL", FETCH_RC_URL);
 }
 
+const char *fetch_keyring(void)
+{
+	return env_or("KTSTR_KEYRING", NULL);
+}
+
 void release_list_release(struct release_list *list)
 {
 	free(list->items);
@@ -218,7 +223,10 @@ void checksum_list_releases(const char *text, struct release_list *list)
 	}
 }
 
-/* Add the releases of major listed in the mirror's checksum list; quiet. */
+/* Add the releases of major listed in the mirror's checksum list; quiet.
+ * NOTE: the list's signature is not checked here, even with KTSTR_KEYRING,
+ * because only release names are read; tarball_fetch checks the signature
+ * before it uses a checksum. */
 static void add_mirror_releases(const struct fetch_opts *opts, unsigned major,
 				struct release_list *list)
 {

@@ -361,16 +361,24 @@ static int drain(struct download *dl, const char *url)
 	return 0;
 }
 
-/* Fetch the published SHA-256 of file_name into hex.  Returns 1 when found,
- * 0 when the mirror publishes none (after a warning), -1 after an error. */
+/* Fetch the published SHA-256 of file_name into hex.  With KTSTR_KEYRING
+ * set, the list's signature is checked first and only its signed text is
+ * searched.  Returns 1 when found, 0 when the mirror publishes none (after a
+ * warning), -1 after an error. */
 static int published_checksum(const struct fetch_opts *opts, const struct kver *ver,
 			      const char *file_name, char *hex, char **list_url, char **missing)
 {
+	static bool noted_unsigned;
+	const char *keyring = fetch_keyring();
 	struct http_error err;
 	char *text;
+	size_t len;
 
 	*list_url = checksum_list_url(ver->major);
-	if (http_get(*list_url, &opts->http, &text, NULL, &err) != 0) {
+	if (http_get(*list_url, &opts->http, &text, &len, &err) != 0) {
+		if (err.status >= 400 && err.status < 500 && keyring)
+			return err_msg("no checksum list at '%s' (%s), and KTSTR_KEYRING requires a "
+				       "signed checksum for every release tarball", *list_url, err.cause);
 		if (err.status >= 400 && err.status < 500) {
 			warn_msg("no checksum list at '%s' (%s); the download cannot be verified",
 				 *list_url, err.cause);
@@ -378,13 +386,26 @@ static int published_checksum(const struct fetch_opts *opts, const struct kver *
 		}
 		return err_msg("download of the checksum list '%s' failed: %s", *list_url, err.cause);
 	}
+	if (keyring) {
+		char *signed_text;
+		int verified = checksum_list_verify(*list_url, text, len, keyring, &signed_text);
+
+		free(text);
+		if (verified != 0)
+			return -1;
+		text = signed_text;
+	} else if (!noted_unsigned) {
+		debug_msg("note: KTSTR_KEYRING is not set, so the PGP signature of '%s' is not checked",
+			  *list_url);
+		noted_unsigned = true;
+	}
 	bool found = checksum_find(text, file_name, hex) != NULL;
 	free(text);
 	if (!found) {
 		/* Said only once the tarball turns out to exist: for a version
 		 * that does not, the 404 is the whole story. */
-		*missing = xasprintf("the checksum list '%s' has no entry for '%s'; the download "
-				     "cannot be verified", *list_url, file_name);
+		*missing = xasprintf("the checksum list '%s' has no entry for '%s'", *list_url,
+				     file_name);
 		return 0;
 	}
 	return 1;
@@ -550,8 +571,13 @@ int tarball_fetch(const struct fetch_opts *opts, const char *version, const char
 		err_msg("download '%s' failed: the server sent an HTML page instead of a tarball", url);
 		goto close_stream;
 	}
+	if (missing_checksum && fetch_keyring()) {
+		err_msg("%s, and KTSTR_KEYRING requires a signed checksum for every release tarball",
+			missing_checksum);
+		goto close_stream;
+	}
 	if (missing_checksum)
-		warn_msg("%s", missing_checksum);
+		warn_msg("%s; the download cannot be verified", missing_checksum);
 	sha256_init(&dl.hash);
 	describe_start(&dl, &bar, file_name);
 
