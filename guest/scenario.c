@@ -438,8 +438,7 @@ static int run_scenario(struct run *run)
 			return SCENARIO_SCHEDULER_FAILED;
 	}
 	run->have_bpf = bpf_stats_collect(&run->bpf_before) == 0;
-	/* NOTE: not yet run against a partial scheduler: of the test schedulers
-	 * only scx_qmap -p is one, and it does not load here yet. */
+	/* A scheduler in partial mode (scx_qmap -p) takes only SCHED_EXT tasks. */
 	run->scen.ext_policy = run->has_sched && run->sched.partial;
 
 	if (cgroup_setup(&run->scen, &error) != 0) {

@@ -149,6 +149,7 @@ int work_read_proc(pid_t pid, struct worker_slot *slot)
 	snprintf(path, sizeof(path), "%s/sched", dir);
 	text = fs_read_file(path, NULL);
 	slot->migrations_known = text && proc_field(text, "se.nr_migrations", &slot->migrations);
+	slot->policy_known = text && proc_field(text, "policy", &slot->policy);
 	free(text);
 
 	snprintf(path, sizeof(path), "%s/status", dir);

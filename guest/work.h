@@ -95,6 +95,8 @@ struct worker_slot {
 	bool migrations_known;
 	uint64_t voluntary_switches;
 	uint64_t involuntary_switches;
+	uint64_t policy;        /* /proc/<pid>/sched policy: 0 normal, 7 SCHED_EXT, ... */
+	bool policy_known;
 
 	uint32_t futex;         /* FutexPingPong: the pair's turn word (first slot of a pair) */
 	bool reaped;            /* the agent collected its exit status */

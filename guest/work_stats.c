@@ -40,6 +40,17 @@ static uint64_t worker_migrations(const struct worker_slot *slot)
 	return slot->migrations_known ? slot->migrations : slot->cpu_changes;
 }
 
+/* The name of a scheduling policy number, as sched(7) spells it. */
+static const char *policy_name(uint64_t policy)
+{
+	/* 4 is unused in Linux. */
+	static const char *const names[] = { "normal", "fifo", "rr", "batch", NULL, "idle", "deadline", "ext" };
+
+	if (policy >= sizeof(names) / sizeof(names[0]) || !names[policy])
+		return "unknown";
+	return names[policy];
+}
+
 static void cpus_to_json(const struct cpulist *cpus, struct json_out *out)
 {
 	json_out_array_begin(out);
@@ -70,6 +81,7 @@ static void worker_to_json(const struct worker_slot *slot, struct json_out *out)
 	json_out_kv_uint(out, "iterations", slot->iterations);
 	json_out_kv_uint(out, "voluntary_switches", slot->voluntary_switches);
 	json_out_kv_uint(out, "involuntary_switches", slot->involuntary_switches);
+	json_out_kv_string(out, "policy", slot->policy_known ? policy_name(slot->policy) : NULL);
 	json_out_kv_bool(out, "finished", slot->state == WORKER_DONE);
 	json_out_kv_bool(out, "killed", slot->killed);
 	json_out_kv_string(out, "error", slot->error[0] ? slot->error : NULL);

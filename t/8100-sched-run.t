@@ -62,6 +62,16 @@ is "$status" 0 'scx_qmap run passes'
 is "$(field .sched_ext.ops)" qmap 'scx_qmap enabled as qmap'
 check 'scx_qmap sidecar parses' parses "$sidecar"
 is "$(field .scheduler_path)" "$KTSTR_ASSET_SCX_BIN/scx_qmap" 'scx_qmap sidecar names it'
+is "$(field '[.stats.cgroups[].workers[].policy] | unique | join(" ")')" normal 'qmap: workers keep SCHED_NORMAL'
+
+# scx_qmap in partial mode (-p) schedules only tasks with the SCHED_EXT
+# policy, which the workers then take.
+scenario qmap-partial --scheduler "$KTSTR_ASSET_SCX_BIN/scx_qmap" --sched-args -p --scenario steady --duration 2
+is "$status" 0 'partial scx_qmap run passes'
+is "$(field '[.sched_ext.ops, .sched_ext.partial] | map(tostring) | join(" ")')" 'qmap true' \
+	'partial mode is recorded'
+is "$(field '[.stats.cgroups[].workers[].policy] | unique | join(" ")')" ext 'partial: workers run as SCHED_EXT'
+is "$(field '[.stats.cgroups[].workers[] | select(.iterations > 0)] | length')" 4 'partial: every worker made progress'
 
 # The fixture scheduler, healthy, with its llc flag and a mix of work types;
 # --json prints the sidecar itself on stdout.
