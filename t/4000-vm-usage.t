@@ -135,6 +135,14 @@ KTSTR_SIDECAR_DIR=$T/plainfile/y expect_status 125 'KTSTR_SIDECAR_DIR under a fi
 	ktstr-vm --kernel "$image" --allow-image $scenario_args
 like "$(cat "$err")" "cannot create the sidecar directory '$T/plainfile/y'" 'KTSTR_SIDECAR_DIR: checked'
 one_line_error 'KTSTR_SIDECAR_DIR under a file: no boot'
+# /proc accepts no files, even from root, whom access(2) would let pass.
+expect_status 125 'read-only sidecar dir' ktstr-vm --kernel "$image" --allow-image $scenario_args \
+	--sidecar-dir /proc
+like "$(cat "$err")" "cannot write to the sidecar directory '/proc'" 'read-only sidecar dir: says why'
+one_line_error 'read-only sidecar dir: no boot'
+expect_status 125 'topology beyond 255 CPUs' ktstr-vm --topology 1,1,128,2 --exec true
+is "$(cat "$err")" "ktstr-vm: invalid --topology '1,1,128,2': 256 CPUs, but QEMU's pc machine takes at most 255" \
+	'topology beyond 255 CPUs: says why'
 
 expect_status 125 'shell needs a terminal' ktstr-vm --kernel "$image" --allow-image
 like "$(cat "$err")" 'stdin must be a terminal for the interactive shell' 'shell without a terminal says so'

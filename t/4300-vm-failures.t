@@ -54,6 +54,33 @@ is "$status" 125 'silent QEMU failure: status 125'
 like "$(cat "$err")" "^ktstr-vm: QEMU '/bin/false' exited with status 1 and printed nothing\$" \
 	'silent QEMU failure: names the status'
 
+# A program that exits 0 without starting a VM is a QEMU failure, with its
+# output, not a guest that stopped early.
+printf '#!/bin/sh\necho not a VM\necho not a VM either >&2\n' >"$T/fake-qemu"
+chmod +x "$T/fake-qemu"
+KTSTR_QEMU=$T/fake-qemu run ktstr-vm --exec true
+is "$status" 125 'QEMU that never connects: status 125'
+like "$(cat "$err")" "^ktstr-vm: QEMU '$T/fake-qemu' exited with status 0; its output" \
+	'QEMU that never connects: names the status'
+like "$(cat "$err")" '\| not a VM either' 'QEMU that never connects: quotes its output'
+
+# A QEMU killed by a signal is named by the signal, not by 128+N.
+printf '#!/bin/sh\nkill -ABRT $$\n' >"$T/abort-qemu"
+chmod +x "$T/abort-qemu"
+KTSTR_QEMU=$T/abort-qemu run ktstr-vm --exec true
+is "$status" 125 'QEMU killed by a signal: status 125'
+like "$(cat "$err")" "^ktstr-vm: QEMU '$T/abort-qemu' was killed by SIGABRT" 'QEMU killed by a signal: names it'
+
+# A wrapper in KTSTR_QEMU that does not exec: its child keeps QEMU's
+# output pipe open, yet the timeout ends the run and nothing is left.
+printf '#!/bin/sh\nsleep 4321\necho done\n' >"$T/wrapper-qemu"
+chmod +x "$T/wrapper-qemu"
+KTSTR_QEMU=$T/wrapper-qemu run timeout -s KILL 60 ktstr-vm --timeout 3 --exec true
+is "$status" 124 'wrapper that never connects: times out'
+like "$(cat "$err")" '^ktstr-vm: the VM timed out after 3 s \(--timeout\) \(the console printed nothing\)$' \
+	'wrapper: the timeout is named'
+is "$(pgrep -fx 'sleep 4321' | wc -l | tr -d ' ')" 0 "wrapper: its child is killed too"
+
 # SIGTERM to ktstr-vm: QEMU is killed, 143, the directory removed.
 ktstr-vm --exec 'sleep 600' >"$T/term.out" 2>"$T/term.err" </dev/null &
 vm=$!

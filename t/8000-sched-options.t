@@ -39,6 +39,13 @@ one_line_error 'non-executable scheduler error is one line'
 like "$(cat "$err")" "scheduler '$T/scx_plain' \(--scheduler\): it is not executable; run 'chmod \+x" \
 	'non-executable scheduler error says how to fix it'
 
+printf 'not a program\n' >"$T/scx_text"
+expect_status 125 'text file as scheduler is rejected' ktstr-vm --scheduler "$T/scx_text"
+like "$(cat "$err")" "scheduler '$T/scx_text' \(--scheduler\): it is neither an ELF executable nor a script" \
+	'text file is not advised chmod'
+expect_status 125 '--sched-args without a scheduler is rejected' ktstr-vm --no-scheduler --sched-args -v
+like "$(cat "$err")" '--sched-args needs a scheduler' '--sched-args without a scheduler is named'
+
 mkdir "$T/scx_dir"
 expect_status 125 'directory as scheduler is rejected' ktstr-vm --scheduler "$T/scx_dir"
 like "$(cat "$err")" "not a regular file" 'directory as scheduler is named as such'

@@ -53,6 +53,19 @@ like "$(cat "$T/error.err")" "scheduler 'fixture' failed with an error: scx_bpf_
 	'the message gives the reason and the BPF message'
 like "$(cat "$T/error.err")" '  \| EXIT: scx_bpf_error' "stderr quotes the scheduler's exit message"
 
+# A "scheduler" that crashes the guest kernel: the sidecar says so, with
+# the kernel's panic message.
+printf '#!/bin/sh\necho c >/proc/sysrq-trigger\n' >"$T/scx_crash"
+chmod +x "$T/scx_crash"
+scenario_expect=123 scenario crash --scheduler "$T/scx_crash" --scenario steady --duration 2
+is "$status" 123 'a guest panic ends the run with 123'
+is "$(field '[.outcome, .error] | join(": ")')" \
+	'panic: the guest kernel panicked: Kernel panic - not syncing: sysrq triggered crash' \
+	'the sidecar gives the panic message'
+like "$(cat "$T/crash.err")" 'the guest kernel panicked \(Kernel panic - not syncing: sysrq triggered crash\); last console lines:' \
+	'stderr names the panic'
+like "$(tail -n 1 "$T/crash.err")" '^ktstr-vm: sidecar: ' 'the sidecar line comes last'
+
 # SIGINT once the guest's init runs, before scx_simple is enabled: the
 # sidecar records an interrupted run with no figures, named as a loaded
 # scx_simple would be.  --dmesg shows the console line to wait for.

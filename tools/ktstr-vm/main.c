@@ -71,6 +71,7 @@ static const struct option own_options[] = {
 	{ "version", no_argument, NULL, 'V' },
 };
 
+#define QEMU_MAX_CPUS 255u
 /* Run directories are "ktstr-vm.<owner pid>.XXXXXX" in TMPDIR. */
 #define RUN_DIR_PREFIX "ktstr-vm."
 
@@ -220,6 +221,10 @@ static void parse_options(int argc, char **argv, struct vm_options *opts)
 		case OPT_TOPOLOGY:
 			if (topology_parse(optarg, &opts->topology, &why) != 0)
 				die_status(VM_EXIT_FAILED, "invalid --topology '%s': %s", optarg, why);
+			/* QEMU's default x86 machine (pc) takes at most 255 CPUs. */
+			if (topology_cpus(&opts->topology) > QEMU_MAX_CPUS)
+				die_status(VM_EXIT_FAILED, "invalid --topology '%s': %u CPUs, but QEMU's pc machine takes at most %u",
+					   optarg, topology_cpus(&opts->topology), QEMU_MAX_CPUS);
 			break;
 		case OPT_MEMORY:
 			opts->memory_mb = parse_unsigned("--memory-mb", optarg, 1u << 24);
@@ -386,7 +391,9 @@ static char *config_text(const struct vm_options *opts, enum vm_mode mode,
  * dynamic loader for it, and a wrong file would only fail inside the VM. */
 static void check_busybox(const char *busybox)
 {
-	static const char fix[] = "install Debian's busybox-static or set KTSTR_BUSYBOX";
+	const char *set = getenv("KTSTR_BUSYBOX");
+	const char *fix = set && *set ? "fix or unset KTSTR_BUSYBOX"
+				     : "install Debian's busybox-static or set KTSTR_BUSYBOX";
 	Elf64_Ehdr header;
 	int fd;
 
@@ -579,7 +586,8 @@ int main(int argc, char **argv)
 	vm_signals_install();
 	sock_dir = xasprintf("%s/" RUN_DIR_PREFIX "%d.XXXXXX", run_parent, (int)getpid());
 	if (!mkdtemp(sock_dir))
-		die_status(VM_EXIT_FAILED, "cannot create a directory in '%s': %s", run_parent,
+		die_status(VM_EXIT_FAILED, "cannot create the run directory in '%s'%s: %s", run_parent,
+			   strcmp(run_parent, "/tmp") ? " (TMPDIR)" : "",
 			   strerror(errno));
 	atexit(remove_sock_dir);
 
@@ -643,6 +651,10 @@ int main(int argc, char **argv)
 
 	if (mode == VM_MODE_SHELL)
 		fprintf(stderr, "\r\n");
+	/* Why the run failed comes first; a scenario's sidecar line ends the
+	 * messages. */
+	if (!extra.stop_signal && !extra.escaped)
+		vm_result_explain(&result, launch.timeout_sec, extra.panic_line);
 	if (mode == VM_MODE_SCENARIO)
 		status = scenario_report(opts.scenario, &result);
 	else
@@ -653,8 +665,6 @@ int main(int argc, char **argv)
 	} else if (extra.escaped) {
 		info_msg("connection to the VM closed (Ctrl-A x)");
 		status = 0;
-	} else {
-		vm_result_explain(&result, launch.timeout_sec, extra.panic_line);
 	}
 	/* A scenario run's report is its sidecar, printed by scenario_report(). */
 	if (opts.json && mode != VM_MODE_SCENARIO &&

@@ -5,6 +5,8 @@
 #include "json.h"
 #include "xalloc.h"
 
+#include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +18,18 @@ const struct vm_record *vm_result_record(const struct vm_result *result, const c
 			return &result->records[i - 1];
 	}
 	return NULL;
+}
+
+const char *vm_signal_name(int signo)
+{
+	static char name[24];
+	const char *abbrev = sigabbrev_np(signo);
+
+	if (abbrev)
+		snprintf(name, sizeof(name), "SIG%s", abbrev);
+	else
+		snprintf(name, sizeof(name), "signal %d", signo);
+	return name;
 }
 
 const char *vm_outcome_name(enum vm_outcome outcome)
@@ -64,12 +78,16 @@ char *vm_failure_summary(const struct vm_result *result)
 	case VM_OUTCOME_INTERRUPTED:
 		break;
 	case VM_OUTCOME_PANIC:
+		if (result->panic_line)
+			return xasprintf("the guest kernel panicked: %s", result->panic_line);
 		return xstrdup("the guest kernel panicked");
 	case VM_OUTCOME_TIMEOUT:
 		return xstrdup("the VM ran past its --timeout");
 	case VM_OUTCOME_QEMU_FAILED:
 		if (result->qemu_run_state)
 			return xasprintf("QEMU stopped the guest (run state %s)", result->qemu_run_state);
+		if (result->qemu_signal)
+			return xasprintf("QEMU was killed by %s", vm_signal_name(result->qemu_signal));
 		return xasprintf("QEMU exited with status %d", result->qemu_status);
 	case VM_OUTCOME_INIT_FAILED:
 		if (init_error)
@@ -97,6 +115,9 @@ void vm_result_explain(const struct vm_result *result, unsigned timeout_sec,
 		       const char *panic_line)
 {
 	const struct vm_record *init_error = vm_result_record(result, "init-error");
+	bool quoted = result->console_tail && *result->console_tail;
+	const char *tail = quoted ? "; last console lines:" : " (the console printed nothing)";
+	char how[64];
 
 	switch (result->outcome) {
 	case VM_OUTCOME_EXITED:
@@ -105,35 +126,35 @@ void vm_result_explain(const struct vm_result *result, unsigned timeout_sec,
 	case VM_OUTCOME_PANIC:
 		/* The message may have scrolled out of the tail behind its trace. */
 		if (panic_line)
-			err_msg("the guest kernel panicked (%s); last console lines:", panic_line);
+			err_msg("the guest kernel panicked (%s)%s", panic_line, tail);
 		else
-			err_msg("the guest kernel panicked; last console lines:");
+			err_msg("the guest kernel panicked%s", tail);
 		break;
 	case VM_OUTCOME_TIMEOUT:
-		err_msg("the VM timed out after %u s (--timeout); last console lines:", timeout_sec);
+		err_msg("the VM timed out after %u s (--timeout)%s", timeout_sec, tail);
 		break;
 	case VM_OUTCOME_QEMU_FAILED:
-		if (result->qemu_run_state) {
-			err_msg("QEMU stopped the guest (run state %s); its output and the last console lines:",
-				result->qemu_run_state);
-			break;
-		}
-		if (!result->console_tail || !*result->console_tail) {
-			err_msg("QEMU '%s' exited with status %d and printed nothing", result->qemu,
-				result->qemu_status);
-			return;
-		}
-		err_msg("QEMU '%s' exited with status %d; its output and the last console lines:",
-			result->qemu, result->qemu_status);
+		if (result->qemu_signal)
+			snprintf(how, sizeof(how), "was killed by %s", vm_signal_name(result->qemu_signal));
+		else
+			snprintf(how, sizeof(how), "exited with status %d", result->qemu_status);
+		if (result->qemu_run_state)
+			err_msg("QEMU stopped the guest (run state %s)%s", result->qemu_run_state,
+				quoted ? "; its output and the last console lines:" : "");
+		else if (quoted)
+			err_msg("QEMU '%s' %s; its output and the last console lines:", result->qemu, how);
+		else
+			err_msg("QEMU '%s' %s and printed nothing", result->qemu, how);
 		break;
 	case VM_OUTCOME_INIT_FAILED:
 		if (init_error)
-			err_msg("the guest's init failed: %s; last console lines:", init_error->payload);
+			err_msg("the guest's init failed: %s%s", init_error->payload, tail);
 		else
-			err_msg("the guest stopped without reporting an exit status; last console lines:");
+			err_msg("the guest stopped without reporting an exit status%s", tail);
 		break;
 	}
-	print_indented(result->console_tail);
+	if (quoted)
+		print_indented(result->console_tail);
 }
 
 int vm_result_print_json(const struct vm_result *result, int status, const char *guest_stdout,
@@ -187,6 +208,8 @@ void vm_result_release(struct vm_result *result)
 	free(result->records);
 	free(result->console_tail);
 	free(result->qemu_run_state);
+	free(result->panic_line);
+	result->panic_line = NULL;
 	jv_free(result->kvm_stats);
 	result->kvm_stats = jv_null();
 	result->qemu_run_state = NULL;

@@ -102,15 +102,21 @@ struct run_state {
 	double next_sample;      /* when to read KVM statistics next */
 	double stats_deadline;   /* the last wait for a final reading ends here */
 	bool guest_failed;       /* QEMU stopped the guest (KVM internal error) */
+	bool connected;          /* QEMU connected to one of the sockets: it ran */
+	int qemu_signal;         /* the signal that ended QEMU, or 0 */
+	pid_t qemu_group;        /* QEMU's process group (its own pid) */
 };
 
 /* QEMU while it runs, for vm_qemu_kill_now(). */
 static volatile pid_t running_qemu = -1;
 
+/* QEMU runs in a session of its own, so its process group also contains
+ * anything it started (a KTSTR_QEMU wrapper script that did not exec QEMU,
+ * say).  Killing the group leaves no process with our pipes open. */
 void vm_qemu_kill_now(void)
 {
 	if (running_qemu > 0)
-		kill(running_qemu, SIGKILL);
+		kill(-running_qemu, SIGKILL);
 }
 
 static double now_seconds(void)
@@ -485,23 +491,24 @@ static void channel_input(struct run_state *st, enum channel_id id, const char *
 	}
 }
 
-/* Read what is available on a connected channel; false at end of file. */
-static bool channel_read(struct run_state *st, enum channel_id id)
+/* Read what is available on a connected channel: 1 after data, 0 when
+ * nothing is available now, -1 at end of file (the channel is closed). */
+static int channel_read(struct run_state *st, enum channel_id id)
 {
 	char buf[65536];
 	ssize_t n = read(st->channels[id].fd, buf, sizeof(buf));
 
 	if (n < 0 && (errno == EINTR || errno == EAGAIN))
-		return true;
+		return 0;
 	if (n <= 0) {
 		close(st->channels[id].fd);
 		st->channels[id].fd = -1;
 		if (id == CH_QMP)
 			qmp_detach(&st->qmp);
-		return false;
+		return -1;
 	}
 	channel_input(st, id, buf, (size_t)n);
-	return true;
+	return 1;
 }
 
 static void channel_accept(struct run_state *st, enum channel_id id)
@@ -514,21 +521,24 @@ static void channel_accept(struct run_state *st, enum channel_id id)
 	close(ch->listen_fd);
 	ch->listen_fd = -1;
 	ch->fd = fd;
+	st->connected = true;
 	if (id == CH_QMP)
 		qmp_init(&st->qmp, fd);
 }
 
-static void qemu_output_read(struct run_state *st)
+/* Read QEMU's output: 1 after data, 0 when nothing is available now, -1
+ * at end of file (the pipe is closed). */
+static int qemu_output_read(struct run_state *st)
 {
 	char buf[4096];
 	ssize_t n = read(st->qemu_output_fd, buf, sizeof(buf));
 
-	if (n < 0 && errno == EINTR)
-		return;
+	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		return 0;
 	if (n <= 0) {
 		close(st->qemu_output_fd);
 		st->qemu_output_fd = -1;
-		return;
+		return -1;
 	}
 	if (diag_verbose > 0)
 		write_all(STDERR_FILENO, buf, (size_t)n);
@@ -541,6 +551,7 @@ static void qemu_output_read(struct run_state *st)
 	}
 	memcpy(st->qemu_output + st->qemu_output_len, buf, (size_t)n);
 	st->qemu_output_len += (size_t)n;
+	return 1;
 }
 
 static void qemu_reap(struct run_state *st, bool block)
@@ -557,19 +568,30 @@ static void qemu_reap(struct run_state *st, bool block)
 		return;
 	st->qemu_running = false;
 	st->qemu_status = spawn_status(wait_status);
+	st->qemu_signal = WIFSIGNALED(wait_status) ? WTERMSIG(wait_status) : 0;
 	st->qemu.pid = -1;
 	running_qemu = -1;
 }
 
 static void qemu_kill(struct run_state *st)
 {
-	if (!st->qemu_running)
-		return;
-	kill(st->qemu.pid, SIGKILL);
-	qemu_reap(st, true);
+	if (st->qemu_group > 0)
+		kill(-st->qemu_group, SIGKILL);
+	if (st->qemu_running)
+		qemu_reap(st, true);
 }
 
-/* After QEMU is gone: take in everything still buffered in the sockets. */
+static void set_nonblocking(int fd)
+{
+	int flags = fd >= 0 ? fcntl(fd, F_GETFL) : -1;
+
+	if (flags >= 0)
+		fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+}
+
+/* After QEMU is gone: take in everything still buffered in the sockets and
+ * QEMU's output pipe.  Nothing blocks here: a process that still holds a
+ * pipe open must not keep ktstr-vm waiting. */
 static void drain_channels(struct run_state *st)
 {
 	for (int id = 0; id < CH_COUNT; id++) {
@@ -578,11 +600,13 @@ static void drain_channels(struct run_state *st)
 
 		if (ch->listen_fd >= 0 && poll(&pfd, 1, 0) == 1)
 			channel_accept(st, (enum channel_id)id);
-		while (ch->fd >= 0 && channel_read(st, (enum channel_id)id))
+		set_nonblocking(ch->fd);
+		while (ch->fd >= 0 && channel_read(st, (enum channel_id)id) > 0)
 			;
 	}
-	while (st->qemu_output_fd >= 0)
-		qemu_output_read(st);
+	set_nonblocking(st->qemu_output_fd);
+	while (st->qemu_output_fd >= 0 && qemu_output_read(st) > 0)
+		;
 }
 
 /* Tell the guest the terminal's new size: "winsize ROWS COLS\n" on the
@@ -700,7 +724,8 @@ static void classify(struct run_state *st)
 		result->outcome = VM_OUTCOME_EXITED;
 	else if (st->panic_line)
 		result->outcome = VM_OUTCOME_PANIC;
-	else if (st->qemu_status != 0)
+	else if (st->qemu_status != 0 || !st->connected)
+		/* A program that never connected to a socket did not start a VM. */
 		result->outcome = VM_OUTCOME_QEMU_FAILED;
 	else
 		result->outcome = VM_OUTCOME_INIT_FAILED;
@@ -752,6 +777,7 @@ static int start_qemu(struct run_state *st)
 		return -1;
 	}
 	st->qemu_running = true;
+	st->qemu_group = st->qemu.pid;
 	running_qemu = st->qemu.pid;
 	st->qemu_output_fd = output[0];
 	st->deadline = st->start + launch->timeout_sec;
@@ -836,6 +862,9 @@ int vm_run(const struct vm_launch *launch, struct vm_result *result, struct vm_r
 		parse_records(&st);
 	classify(&st);
 	result->qemu_status = st.qemu_status;
+	result->qemu_signal = st.qemu_signal;
+	if (st.panic_line)
+		result->panic_line = xstrdup(st.panic_line);
 	result->console_tail = console_tail_text(&st);
 	if (st.guest_failed)
 		result->qemu_run_state = xstrdup(st.qmp.run_state);

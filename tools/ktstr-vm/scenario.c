@@ -14,7 +14,9 @@
 #include "sidecar.h"
 #include "xalloc.h"
 
+#include <elf.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -301,6 +303,18 @@ bool scenario_requested(const struct scenario_opts *opts)
 	return opts->requested;
 }
 
+/* Return whether path starts like a program: the ELF magic or "#!". */
+static bool looks_executable(const char *path)
+{
+	unsigned char magic[SELFMAG];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t got = fd >= 0 ? read(fd, magic, sizeof(magic)) : -1;
+
+	if (fd >= 0)
+		close(fd);
+	return (got == SELFMAG && !memcmp(magic, ELFMAG, SELFMAG)) || (got >= 2 && !memcmp(magic, "#!", 2));
+}
+
 /* Find the scheduler binary: --scheduler, else $KTSTR_SCHEDULER. */
 static int resolve_scheduler(struct scenario_opts *opts)
 {
@@ -316,12 +330,17 @@ static int resolve_scheduler(struct scenario_opts *opts)
 	}
 	if (opts->no_scheduler && opts->scheduler_arg)
 		return option_error("--no-scheduler cannot be combined with --scheduler");
+	if (!path && opts->sched_args.len)
+		return option_error("--sched-args needs a scheduler (--scheduler or KTSTR_SCHEDULER)");
 	if (!path)
 		return 0;
 	if (stat(path, &st) != 0)
 		return err_msg("cannot use the scheduler '%s' (%s): %s", path, origin, strerror(errno));
 	if (!S_ISREG(st.st_mode))
 		return err_msg("cannot use the scheduler '%s' (%s): not a regular file", path, origin);
+	if (access(path, X_OK) != 0 && !looks_executable(path))
+		return err_msg("cannot use the scheduler '%s' (%s): it is neither an ELF executable nor a script",
+			       path, origin);
 	if (access(path, X_OK) != 0)
 		return err_msg("cannot use the scheduler '%s' (%s): it is not executable; run 'chmod +x %s'",
 			       path, origin, path);
@@ -451,11 +470,19 @@ static int prepare_sidecar_dir(struct scenario_opts *opts)
 		free(dir);
 		return -1;
 	}
-	if (access(dir, W_OK | X_OK) != 0) {
+	/* A real file, because access() grants root write access even in
+	 * read-only places such as /proc and /sys. */
+	char *probe = xasprintf("%s/.ktstr-probe-XXXXXX", dir);
+	int fd = mkstemp(probe);
+	if (fd < 0) {
 		err_errno("cannot write to the sidecar directory '%s'", dir);
+		free(probe);
 		free(dir);
 		return -1;
 	}
+	close(fd);
+	unlink(probe);
+	free(probe);
 	opts->sidecar_dir_resolved = dir;
 	return 0;
 }
@@ -643,20 +670,6 @@ static void print_summary(const struct scenario_opts *opts, const struct vm_resu
 		print_scheduler_tail(sched);
 }
 
-/* The name of a signal that stops ktstr-vm, for the sidecar's error. */
-static const char *signal_name(int signo)
-{
-	switch (signo) {
-	case SIGINT:
-		return "SIGINT";
-	case SIGTERM:
-		return "SIGTERM";
-	case SIGHUP:
-		return "SIGHUP";
-	}
-	return "a signal";
-}
-
 /* Write the sidecar; returns its path (malloc'd) or NULL after a message. */
 static char *write_sidecar(const struct scenario_opts *opts, jv doc)
 {
@@ -698,7 +711,7 @@ int scenario_report(const struct scenario_opts *opts, const struct vm_result *re
 		status = signo ? 128 + signo : VM_EXIT_FAILED;
 		outcome = "interrupted";
 		error = xasprintf("ktstr-vm was stopped by %s before the scenario ended",
-				  signal_name(signo));
+				  signo ? vm_signal_name(signo) : "a signal");
 	} else if (result->outcome != VM_OUTCOME_EXITED) {
 		/* main.c explains a panic, timeout or failed start. */
 		failures = jv_array();

@@ -173,7 +173,7 @@ static int load_cgroup(struct place *at, jv obj, struct scenario_def *def, size_
 	status = status ? status : get_string(at, obj, "name", &cg->name);
 	status = status ? status : get_string(at, obj, "work_type", &work);
 	if (status == 0 && work && work_type_parse(work, &cg->work) != 0)
-		status = file_error(at, "%s.work_type '%s' is not a work type (ktstr-vm --help lists them)",
+		status = file_error(at, "%s.work_type '%s' is not a work type (ktstr-vm --list-work-types lists them)",
 				    at->where, work);
 	free(work);
 	status = status ? status :

@@ -34,6 +34,8 @@ struct vm_result {
 	const char *accel;       /* "kvm" or "tcg" */
 	const char *qemu;        /* the QEMU program that ran */
 	int qemu_status;         /* QEMU's exit status, 128+N for signal N */
+	int qemu_signal;         /* the signal that ended QEMU, or 0 */
+	char *panic_line;        /* the console's first "Kernel panic" message, or NULL */
 	const char *kernel_image;
 	const char *kernel_version; /* NULL when unknown */
 	const char *kernel_append;  /* --append, or NULL */

@@ -124,6 +124,8 @@ char *vm_failure_summary(const struct vm_result *result);
 int vm_result_print_json(const struct vm_result *result, int status, const char *guest_stdout,
 			 size_t len);
 const char *vm_outcome_name(enum vm_outcome outcome);
+/* The name of a signal, such as "SIGABRT"; a static buffer. */
+const char *vm_signal_name(int signo);
 void vm_result_release(struct vm_result *result);
 
 #endif
