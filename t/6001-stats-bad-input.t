@@ -58,6 +58,46 @@ is "$(reason_of unreadable.ktstr.json)" unreadable 'file without read permission
 like "$(warning_of unreadable.ktstr.json)" 'Permission denied' 'unreadable warning names the cause'
 unlike "$(cat "$err")" 'while parsing' 'warnings do not quote the file contents'
 
+# A required key of the wrong type is named with the type it should have;
+# a key that is missing gets the message for missing keys.
+mkdir -p "$T/types"
+cp "$good" "$T/types/good.ktstr.json"
+jq '.passed = "yes"' "$good" >"$T/types/passed-string.ktstr.json"
+jq '.test_name = 7' "$good" >"$T/types/test-name-number.ktstr.json"
+jq '.topology = null' "$good" >"$T/types/topology-null.ktstr.json"
+jq '.test_name = ["steady"] | .passed = 1' "$good" >"$T/types/two-wrong.ktstr.json"
+jq 'del(.passed)' "$good" >"$T/types/no-passed.ktstr.json"
+jq 'del(.topology) | .passed = "yes"' "$good" >"$T/types/missing-and-wrong.ktstr.json"
+run ktstr-stats --dir "$T/types" --json
+is "$status" 0 'wrong key types do not fail the report'
+is "$(jq -r '.files.read' "$out")" 1 'good file next to wrong key types is read'
+is "$(jq -r '.files.skipped' "$out")" 6 'every file with a wrong or missing key is skipped'
+is "$(jq -c '[.skipped_files[] | .reason] | unique' "$out")" '["foreign"]' \
+	'wrong key types are foreign'
+is "$(wc -l <"$err" | tr -d ' ')" 6 'one warning line per file with a wrong key'
+# type_warning NAME: the warning line that names a file in $T/types.
+type_warning() {
+	grep -F "'$T/types/$1'" "$err"
+}
+is "$(type_warning passed-string.ktstr.json)" \
+	"ktstr-stats: warning: skipping '$T/types/passed-string.ktstr.json': not a ktstr sidecar: key 'passed' is a string (expected a boolean)" \
+	'string passed names the key and both types'
+like "$(type_warning test-name-number.ktstr.json)" \
+	"not a ktstr sidecar: key 'test_name' is a number \(expected a string\)$" \
+	'number test_name names the key and both types'
+like "$(type_warning topology-null.ktstr.json)" \
+	"not a ktstr sidecar: key 'topology' is null \(expected a string\)$" \
+	'null topology names the key'
+like "$(type_warning two-wrong.ktstr.json)" \
+	"not a ktstr sidecar: key 'test_name' is an array \(expected a string\)$" \
+	'first wrong key is named'
+like "$(type_warning no-passed.ktstr.json)" \
+	'not a ktstr sidecar: no test_name, topology or passed key$' \
+	'missing passed keeps the missing-key message'
+like "$(type_warning missing-and-wrong.ktstr.json)" \
+	"key 'passed' is a string \(expected a boolean\)$" \
+	'wrong type is named when another key is missing'
+
 # The report never reads some large values (the scheduler log, per-worker
 # statistics), but a syntax error inside them still rejects the file.
 mkdir -p "$T/inner"

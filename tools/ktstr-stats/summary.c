@@ -327,6 +327,58 @@ static void read_run(jv doc, struct run_summary *summary)
 	read_kvm(doc, summary);
 }
 
+/* A JSON type with its article, for messages: "a string", "null". */
+static const char *type_phrase(jv_kind kind)
+{
+	switch (kind) {
+	case JV_KIND_NULL:
+		return "null";
+	case JV_KIND_TRUE:
+	case JV_KIND_FALSE:
+		return "a boolean";
+	case JV_KIND_NUMBER:
+		return "a number";
+	case JV_KIND_STRING:
+		return "a string";
+	case JV_KIND_ARRAY:
+		return "an array";
+	case JV_KIND_OBJECT:
+		return "an object";
+	default:
+		return "invalid";
+	}
+}
+
+/* Describe the first key that every sidecar has whose value is of the wrong
+ * type, for a warning.  Returns a malloc'd message, or NULL when each such
+ * key is missing or of the expected type. */
+static char *describe_wrong_key_type(jv doc)
+{
+	static const struct {
+		const char *key;
+		const char *type;    /* type_phrase() of the expected type */
+	} required[] = {
+		{ "test_name", "a string" },
+		{ "topology", "a string" },
+		{ "passed", "a boolean" },
+	};
+
+	if (jv_get_kind(doc) != JV_KIND_OBJECT)
+		return NULL;
+	for (size_t i = 0; i < sizeof(required) / sizeof(required[0]); i++) {
+		jv value = jv_object_get(jv_copy(doc), jv_string(required[i].key));
+		char *message = NULL;
+
+		if (jv_is_valid(value) && strcmp(type_phrase(jv_get_kind(value)), required[i].type))
+			message = xasprintf("key '%s' is %s (expected %s)", required[i].key,
+					    type_phrase(jv_get_kind(value)), required[i].type);
+		jv_free(value);
+		if (message)
+			return message;
+	}
+	return NULL;
+}
+
 static void skip(struct run_summary *summary, enum skip_reason reason, char *message)
 {
 	summary->skipped_file = true;
@@ -389,7 +441,10 @@ void summary_read(const char *path, struct run_summary *summary)
 
 	enum sidecar_kind kind = sidecar_classify(doc, &cause);
 	if (kind == SIDECAR_FOREIGN) {
-		skip(summary, SKIP_FOREIGN, xasprintf("not a ktstr sidecar: %s", cause));
+		char *wrong_type = describe_wrong_key_type(doc);
+
+		skip(summary, SKIP_FOREIGN, xasprintf("not a ktstr sidecar: %s", wrong_type ? wrong_type : cause));
+		free(wrong_type);
 	} else if (kind == SIDECAR_FUTURE) {
 		long long version = 0;
 		json_int(doc, "schema_version", &version);
