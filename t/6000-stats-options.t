@@ -15,6 +15,19 @@ man_options=$(sed -n '/^# OPTIONS/,/^# /p' "$KTSTR_SRC/man/ktstr-stats.1.scd" |
 	grep -oE -- '--[a-z][a-z-]*' | sort -u)
 is "$help_options" "$man_options" '--help and man page list the same options'
 
+# --version, as every ktstr tool has it.
+for flag in --version -V; do
+	expect_status 0 "$flag exits 0" ktstr-stats $flag
+	is "$(cat "$out")" "ktstr-stats $(ktstr --version | cut -d' ' -f2)" "$flag prints the name and version"
+	is "$(wc -c <"$err" | tr -d ' ')" 0 "$flag prints nothing on stderr"
+done
+# ktstr-verifier, the other reader of sidecars, has the same --version.
+for flag in --version -V; do
+	expect_status 0 "ktstr-verifier $flag exits 0" ktstr-verifier $flag
+	is "$(cat "$out")" "ktstr-verifier $(ktstr --version | cut -d' ' -f2)" \
+		"ktstr-verifier $flag prints the name and version"
+done
+
 expect_status 2 'unknown option is a usage error' ktstr-stats --frobnicate
 like "$(head -1 "$err")" "unknown option '--frobnicate'" 'unknown option is named'
 like "$(cat "$err")" "ktstr-stats --help" 'usage error points at --help'

@@ -26,6 +26,7 @@ static const char usage[] =
 	"                  subdirectories; repeat to merge several directories\n"
 	"      --json      print the analysis as one JSON object\n"
 	"  -h, --help      print this help and exit\n"
+	"  -V, --version   print the version and exit\n"
 	"\n"
 	"Without --dir, the directory is $KTSTR_SIDECAR_DIR when set, else\n"
 	"target/ktstr/<branch>-<commit>/ of the git repository that contains the\n"
@@ -41,6 +42,7 @@ static const struct option options[] = {
 	{ "dir", required_argument, NULL, 'd' },
 	{ "json", no_argument, NULL, OPTION_JSON },
 	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -101,7 +103,7 @@ int main(int argc, char **argv)
 
 	diag_init(argv[0]);
 	opterr = 0;
-	while ((option = getopt_long(argc, argv, ":d:h", options, NULL)) != -1) {
+	while ((option = getopt_long(argc, argv, ":d:hV", options, NULL)) != -1) {
 		switch (option) {
 		case 'd':
 			if (!*optarg)
@@ -113,6 +115,9 @@ int main(int argc, char **argv)
 			break;
 		case 'h':
 			fputs(usage, stdout);
+			return diag_close_stdout(KTSTR_EXIT_OK);
+		case 'V':
+			printf("ktstr-stats %s\n", KTSTR_VERSION);
 			return diag_close_stdout(KTSTR_EXIT_OK);
 		case ':':
 			die_usage("option '%s' requires an argument", argv[optind - 1]);

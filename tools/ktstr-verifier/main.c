@@ -14,6 +14,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -51,6 +52,7 @@ static const char usage[] =
 	"      --json                print the results as one JSON document\n"
 	"  -v, --verbose             show the VM runs' own output\n"
 	"  -h, --help                print this help and exit\n"
+	"  -V, --version             print the version and exit\n"
 	"\n"
 	"'show' prints saved results: ktstr-verifier --json documents, sidecar files\n"
 	"or directories of them.  'diff' compares two such results (A and B).\n"
@@ -90,6 +92,7 @@ static const struct option options[] = {
 	{ "json", no_argument, NULL, OPTION_JSON },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -125,7 +128,7 @@ static void parse_options(int argc, char **argv, struct verifier_opts *opts, int
 
 	*run_only = 0;
 	opterr = 0;
-	while ((option = getopt_long(argc, argv, ":vh", options, NULL)) != -1) {
+	while ((option = getopt_long(argc, argv, ":vhV", options, NULL)) != -1) {
 		switch (option) {
 		case OPTION_SCHEDULER:
 			if (opts->binary)
@@ -186,6 +189,9 @@ static void parse_options(int argc, char **argv, struct verifier_opts *opts, int
 			break;
 		case 'h':
 			fputs(usage, stdout);
+			exit(diag_close_stdout(KTSTR_EXIT_OK));
+		case 'V':
+			printf("ktstr-verifier %s\n", KTSTR_VERSION);
 			exit(diag_close_stdout(KTSTR_EXIT_OK));
 		case ':':
 			die_usage("option '%s' requires an argument", argv[optind - 1]);
