@@ -128,4 +128,49 @@ is "$status" 0 'interrupted text report exits 0'
 like "$(cat "$out")" 'interrupted +1 ' 'text report counts interrupted runs'
 like "$(cat "$out")" 'failed +0' 'text report counts no failure'
 
+# Runs whose guest never reported (see t/fixtures/sidecars/README): they
+# count as runs and failures, but their zeros enter no median, outlier
+# screening, KVM average or the stimulus table's (none) row.
+never=$KTSTR_SRC/t/fixtures/sidecars/never-reported
+run ktstr-stats --dir "$never" --json
+is "$status" 0 'never-reported fixtures exit 0'
+is "$(wc -c <"$err" | tr -d ' ')" 0 'never-reported fixtures read without warnings'
+cp "$out" "$T/never.json"
+report_matches_jq "$T/never.json" "$never"/*.ktstr.json
+is "$(jq -c '.gauntlet | [.runs, .passed, .failed, .unmeasured]' "$T/never.json")" '[8,5,3,3]' \
+	'runs without figures count as failed runs'
+is "$(jq -c '.gauntlet.outcomes | [.error, .timeout, .panic]' "$T/never.json")" '[1,1,1]' \
+	'outcomes of runs without figures are counted'
+is "$(jq -c '.gauntlet.dimensions.scenario[0].medians | [.iterations, .gap_ms, .imbalance, .dsq_depth, .fallback]' \
+	"$T/never.json")" '[233173,61,null,null,null]' 'medians leave out runs without figures'
+is "$(jq -c '.gauntlet.outliers.found' "$T/never.json")" '[]' 'zero iterations are no outlier'
+is "$(jq -c '.gauntlet.stimulus_outcomes | map(select(.stimulus == null) | [.runs, .outcomes.pass, .outcomes.error])' \
+	"$T/never.json")" '[[4,4,0]]' 'runs without figures are not in the (none) row'
+is "$(jq -c '.kvm | [.vms, .exits_per_vcpu, .halt_exits_per_vcpu, .hypercalls_per_vcpu, .halt_wait_ms]' \
+	"$T/never.json")" '[2,2500,55,3,5]' 'KVM averages skip values that are not numbers'
+is "$(jq -c '.kvm | [.poll_success_pct, .preemptions_total]' "$T/never.json")" '[60,0]' \
+	'KVM sums leave out the run without figures'
+
+# The case from a user's report: one passing run and one that never ran.
+mkdir -p "$T/pair"
+cp "$never"/*-6262-1.ktstr.json "$never"/*-6262-6.ktstr.json "$T/pair/"
+run ktstr-stats --dir "$T/pair" --json
+is "$(jq -c '.gauntlet.dimensions.scenario[0].medians | [.iterations, .gap_ms]' "$out")" '[233173,61]' \
+	'medians of a passing run and an error run'
+
+# Only the two measured KVM runs: a vCPU value that is not a number, or a
+# statistic missing from every vCPU of a VM, is not averaged as 0.
+mkdir -p "$T/kvm"
+cp "$never"/*-6262-1.ktstr.json "$never"/*-6262-2.ktstr.json "$T/kvm/"
+run ktstr-stats --dir "$T/kvm" --json
+is "$(jq -c '.kvm | [.vms, .exits_per_vcpu, .halt_exits_per_vcpu, .hypercalls_per_vcpu]' "$out")" '[2,2500,55,3]' \
+	'per-vCPU values that are not numbers are skipped'
+
+run ktstr-stats --dir "$never"
+is "$status" 0 'never-reported text report exits 0'
+like "$(cat "$out")" 'unmeasured +3 +\(the guest never reported figures' 'text report counts unmeasured runs'
+like "$(cat "$out")" 'steady +8 +5 +3 +0 +37\.5% +4\.0 +61 +400\.0 +233173$' \
+	'text medians leave out runs without figures'
+like "$(cat "$out")" 'hypercalls/vcpu +3$' 'text KVM average skips a VM without the statistic'
+
 done_testing

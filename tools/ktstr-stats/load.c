@@ -10,6 +10,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <math.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdlib.h>
@@ -73,6 +74,10 @@ static struct program_stat *program(struct report *report, const char *scheduler
 
 static void fold_stimuli(struct report *report, const struct run_summary *summary)
 {
+	/* Nothing shows whether a run without figures would have had
+	 * stimulus events, so it is left out of the runs without any. */
+	if (!summary->nr_stimuli && !summary->measured)
+		return;
 	if (!summary->nr_stimuli) {
 		report->no_stimulus.runs++;
 		report->no_stimulus.outcomes[summary->outcome]++;
@@ -116,11 +121,16 @@ static void fold_kvm(struct report *report, const struct run_summary *summary)
 
 	if (summary->tcg)
 		kvm->tcg_runs++;
-	if (!summary->has_kvm)
+	/* A VM that never ran the scenario would pull the averages down. */
+	if (!summary->has_kvm || !summary->measured)
 		return;
 	kvm->vms++;
-	for (int k = 0; k < KVM_KEY_COUNT; k++)
+	for (int k = 0; k < KVM_KEY_COUNT; k++) {
+		if (isnan(summary->kvm_per_vcpu[k]))
+			continue;
 		kvm->per_vcpu[k] += summary->kvm_per_vcpu[k];
+		kvm->per_vcpu_vms[k]++;
+	}
 	kvm->halt_successful_poll += summary->halt_successful_poll;
 	kvm->halt_attempted_poll += summary->halt_attempted_poll;
 	kvm->preemptions_total += summary->preemptions;
@@ -167,6 +177,8 @@ static void fold(struct report *report, const char *path, struct run_summary *su
 			 metric_defs[summary->first_invalid].path, summary->first_invalid_value);
 	}
 	report->outcomes[row->outcome]++;
+	if (!summary->measured && row->outcome != OUTCOME_SKIPPED && row->outcome != OUTCOME_INTERRUPTED)
+		report->unmeasured_rows++;
 	if (summary->upstream)
 		report->upstream_rows++;
 	if (outcome_failed(row->outcome)) {

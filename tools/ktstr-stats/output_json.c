@@ -173,6 +173,7 @@ static jv gauntlet_json(const struct report *report)
 	gauntlet = jv_object_set(gauntlet, jv_string("skipped"), jv_number(report->outcomes[OUTCOME_SKIPPED]));
 	gauntlet = jv_object_set(gauntlet, jv_string("interrupted"),
 				 jv_number(report->outcomes[OUTCOME_INTERRUPTED]));
+	gauntlet = jv_object_set(gauntlet, jv_string("unmeasured"), jv_number(report->unmeasured_rows));
 	gauntlet = jv_object_set(gauntlet, jv_string("failure_rate"), number_or_null(failure_rate(report->outcomes)));
 	gauntlet = jv_object_set(gauntlet, jv_string("outcomes"), outcome_counts(report->outcomes));
 	gauntlet = jv_object_set(gauntlet, jv_string("metrics"), metrics_json());
@@ -246,7 +247,6 @@ static jv callback_profile_json(const struct report *report)
 static jv kvm_json(const struct report *report)
 {
 	const struct kvm_totals *kvm = &report->kvm;
-	double vms = kvm->vms ? kvm->vms : NAN;
 	double poll = kvm->halt_attempted_poll > 0 ? 100.0 * kvm->halt_successful_poll / kvm->halt_attempted_poll
 						   : NAN;
 	jv out = jv_object();
@@ -255,13 +255,14 @@ static jv kvm_json(const struct report *report)
 		return jv_null();
 	out = jv_object_set(out, jv_string("vms"), jv_number(kvm->vms));
 	out = jv_object_set(out, jv_string("tcg_runs"), jv_number(kvm->tcg_runs));
-	out = jv_object_set(out, jv_string("exits_per_vcpu"), number_or_null(kvm->per_vcpu[KVM_EXITS] / vms));
-	out = jv_object_set(out, jv_string("halt_exits_per_vcpu"), number_or_null(kvm->per_vcpu[KVM_HALT_EXITS] / vms));
-	out = jv_object_set(out, jv_string("halt_wait_ms"), number_or_null(kvm->per_vcpu[KVM_HALT_WAIT_NS] / vms / 1e6));
+	out = jv_object_set(out, jv_string("exits_per_vcpu"), number_or_null(kvm_average(kvm, KVM_EXITS)));
+	out = jv_object_set(out, jv_string("halt_exits_per_vcpu"), number_or_null(kvm_average(kvm, KVM_HALT_EXITS)));
+	out = jv_object_set(out, jv_string("halt_wait_ms"), number_or_null(kvm_average(kvm, KVM_HALT_WAIT_NS) / 1e6));
 	out = jv_object_set(out, jv_string("poll_success_pct"), number_or_null(kvm->vms ? poll : NAN));
-	out = jv_object_set(out, jv_string("preemptions_per_vcpu"), number_or_null(kvm->per_vcpu[KVM_PREEMPTION_REPORTED] / vms));
-	out = jv_object_set(out, jv_string("signal_exits_per_vcpu"), number_or_null(kvm->per_vcpu[KVM_SIGNAL_EXITS] / vms));
-	out = jv_object_set(out, jv_string("hypercalls_per_vcpu"), number_or_null(kvm->per_vcpu[KVM_HYPERCALLS] / vms));
+	out = jv_object_set(out, jv_string("preemptions_per_vcpu"),
+			    number_or_null(kvm_average(kvm, KVM_PREEMPTION_REPORTED)));
+	out = jv_object_set(out, jv_string("signal_exits_per_vcpu"), number_or_null(kvm_average(kvm, KVM_SIGNAL_EXITS)));
+	out = jv_object_set(out, jv_string("hypercalls_per_vcpu"), number_or_null(kvm_average(kvm, KVM_HYPERCALLS)));
 	out = jv_object_set(out, jv_string("preemptions_total"), jv_number(kvm->preemptions_total));
 	return out;
 }

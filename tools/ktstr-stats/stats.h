@@ -13,6 +13,7 @@
 #define KTSTR_STATS_H
 
 #include <jv.h>
+#include <math.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -190,13 +191,20 @@ enum kvm_key {
 };
 
 struct kvm_totals {
-	unsigned vms;                    /* runs with KVM statistics */
+	unsigned vms;                    /* measured runs with KVM statistics */
 	unsigned tcg_runs;               /* runs under TCG, which have none */
 	double per_vcpu[KVM_KEY_COUNT];  /* sums over VMs of each VM's average over its vCPUs */
+	unsigned per_vcpu_vms[KVM_KEY_COUNT]; /* VMs in each sum: those with a vCPU that reported it */
 	double halt_successful_poll;     /* sums over every vCPU of every VM */
 	double halt_attempted_poll;
 	double preemptions_total;
 };
+
+/* The average over VMs of a per-vCPU statistic, or NAN when no VM reported it. */
+static inline double kvm_average(const struct kvm_totals *kvm, enum kvm_key key)
+{
+	return kvm->per_vcpu_vms[key] ? kvm->per_vcpu[key] / kvm->per_vcpu_vms[key] : NAN;
+}
 
 struct report {
 	char **dirs;
@@ -210,6 +218,9 @@ struct report {
 	size_t nr_rows;
 	size_t cap_rows;
 	unsigned upstream_rows;          /* rows read from upstream-format files */
+	/* Runs that were neither skipped nor interrupted but whose guest never
+	 * reported its workers' figures, so they have no metric values. */
+	unsigned unmeasured_rows;
 
 	unsigned outcomes[OUTCOME_COUNT];
 	struct dimension dims[DIM_COUNT];
@@ -226,7 +237,7 @@ struct report {
 	struct stimulus_row *stimulus_rows;
 	size_t cap_stimulus_rows;
 	unsigned runs_with_stimuli;
-	struct stimulus_row no_stimulus; /* runs without stimulus events */
+	struct stimulus_row no_stimulus; /* measured runs without stimulus events */
 
 	struct strmap programs;
 	struct program_stat *program_stats;

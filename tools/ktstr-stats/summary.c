@@ -270,12 +270,23 @@ static void read_callbacks(jv doc, struct run_summary *summary)
 	jv_free(monitor);
 }
 
+/* Whether obj (borrowed) has key as a finite number that is not negative,
+ * which is then stored in *value. */
+static bool counter_field(jv obj, const char *key, double *value)
+{
+	return json_num(obj, key, value) && isfinite(*value) && *value >= 0;
+}
+
+/* A vCPU whose statistic is missing, null, a string or negative is left out
+ * of that statistic's average instead of counting as 0. */
 static void read_kvm(jv doc, struct run_summary *summary)
 {
 	jv stats = lookup(doc, "kvm_stats");
 	jv vcpus = array_field(stats, "per_vcpu");
 	int count = array_length(vcpus);
 	const char *accel = json_str(doc, "accel");
+	double sums[KVM_KEY_COUNT] = { 0 };
+	int reported[KVM_KEY_COUNT] = { 0 };
 
 	if (count == 0) {
 		summary->tcg = accel && !strcmp(accel, "tcg");
@@ -285,16 +296,38 @@ static void read_kvm(jv doc, struct run_summary *summary)
 	summary->has_kvm = true;
 	for (int i = 0; i < count; i++) {
 		jv vcpu = array_item(vcpus, i);
+		double value;
 
-		for (int k = 0; k < KVM_KEY_COUNT; k++)
-			summary->kvm_per_vcpu[k] += count_field(vcpu, kvm_key_names[k]);
+		for (int k = 0; k < KVM_KEY_COUNT; k++) {
+			if (counter_field(vcpu, kvm_key_names[k], &value)) {
+				sums[k] += value;
+				reported[k]++;
+			}
+		}
 		summary->halt_successful_poll += count_field(vcpu, "halt_successful_poll");
 		summary->halt_attempted_poll += count_field(vcpu, "halt_attempted_poll");
 	}
-	summary->preemptions = summary->kvm_per_vcpu[KVM_PREEMPTION_REPORTED];
+	summary->preemptions = sums[KVM_PREEMPTION_REPORTED];
 	for (int k = 0; k < KVM_KEY_COUNT; k++)
-		summary->kvm_per_vcpu[k] /= count;
+		summary->kvm_per_vcpu[k] = reported[k] ? sums[k] / reported[k] : NAN;
 	jv_free(stats);
+}
+
+/* Whether the guest reported its workers' figures.  ktstr-vm writes stats
+ * with every number 0 when the guest never reported (QEMU failed, or the VM
+ * stopped on a KVM internal error, its --timeout or a panic first), and null
+ * for an interrupted run.  A stats object without total_workers counts as
+ * measured. */
+static bool read_measured(jv doc)
+{
+	jv stats = lookup(doc, "stats");
+	double workers;
+	bool measured = jv_get_kind(stats) == JV_KIND_OBJECT;
+
+	if (measured && json_num(stats, "total_workers", &workers) && workers == 0)
+		measured = false;
+	jv_free(stats);
+	return measured;
 }
 
 static void read_run(jv doc, struct run_summary *summary)
@@ -307,14 +340,18 @@ static void read_run(jv doc, struct run_summary *summary)
 	summary->group[DIM_SCHEDULER] = dup_or(doc, "scheduler", "unknown");
 	summary->group[DIM_WORK_TYPE] = dup_or(doc, "work_type", "unknown");
 	summary->outcome = read_outcome(doc);
+	summary->measured = read_measured(doc);
 
-	/* Skipped runs did not run and interrupted runs did not finish, so
-	 * neither has measurements. */
+	/* Skipped runs did not run, interrupted runs did not finish, and the
+	 * stats of a run whose guest never reported are zeros or null.  None of
+	 * them has metric values, the monitor's included. */
+	bool has_metrics = summary->measured && summary->outcome != OUTCOME_SKIPPED &&
+			   summary->outcome != OUTCOME_INTERRUPTED;
 	for (int m = 0; m < METRIC_COUNT; m++) {
-		if (summary->outcome == OUTCOME_SKIPPED || summary->outcome == OUTCOME_INTERRUPTED)
-			summary->metric[m] = NAN;
-		else
+		if (has_metrics)
 			read_metric(doc, (enum metric_id)m, summary);
+		else
+			summary->metric[m] = NAN;
 	}
 	json_bool(monitor, "stall_detected", &summary->stalled);
 	jv_free(monitor);

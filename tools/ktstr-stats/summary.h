@@ -25,6 +25,10 @@ struct run_summary {
 	bool upstream;                   /* no schema_version: the upstream layout */
 	char *group[DIM_COUNT];          /* scenario, profile, topology, scheduler, work type */
 	enum outcome outcome;
+	/* Whether the guest reported its workers' figures, which is when stats
+	 * is an object whose total_workers is not 0.  Only such runs have
+	 * metric values. */
+	bool measured;
 	double metric[METRIC_COUNT];     /* NAN when missing or invalid */
 	unsigned nr_invalid;             /* metric values left out as invalid */
 	enum metric_id first_invalid;    /* the first of them */
@@ -43,7 +47,9 @@ struct run_summary {
 
 	bool has_kvm;                    /* kvm_stats.per_vcpu is not empty */
 	bool tcg;                        /* accel is "tcg" and there are no KVM statistics */
-	double kvm_per_vcpu[KVM_KEY_COUNT]; /* averages over the VM's vCPUs */
+	/* Averages over the vCPUs that report each statistic as a finite
+	 * number that is not negative, or NAN when no vCPU does. */
+	double kvm_per_vcpu[KVM_KEY_COUNT];
 	double halt_successful_poll;     /* sums over vCPUs */
 	double halt_attempted_poll;
 	double preemptions;

@@ -182,12 +182,15 @@ static void print_totals(FILE *out, const struct report *report)
 	if (interrupted)
 		fprintf(out, "  interrupted %3u  (stopped by a signal, left out of the failures and metrics)\n",
 			interrupted);
+	if (report->unmeasured_rows)
+		fprintf(out, "  unmeasured %4u  (the guest never reported figures: no metric values)\n",
+			report->unmeasured_rows);
 	if (report->nr_skipped)
 		fprintf(out, "  unread   %6zu  (files that are not readable sidecars, see the warnings)\n",
 			report->nr_skipped);
 	fprintf(out, "\nGroups with the highest failure rate come first. Metric columns are\n"
-		     "medians over the runs that have the metric; skipped and interrupted\n"
-		     "runs have none.\n");
+		     "medians over the runs that have the metric; skipped, interrupted and\n"
+		     "unmeasured runs have none.\n");
 }
 
 static bool any_stalls(const struct dimension *dimension)
@@ -454,10 +457,18 @@ static void print_callback_profile(FILE *out, const struct report *report)
 	table_print(out, &table, 2, true);
 }
 
+/* Print one per-vCPU average, or "-" when no VM reported the statistic. */
+static void print_kvm_average(FILE *out, const char *label, double value, int decimals)
+{
+	if (isnan(value))
+		fprintf(out, "  %-17s%12s\n", label, "-");
+	else
+		fprintf(out, "  %-17s%12.*f\n", label, decimals, value);
+}
+
 static void print_kvm(FILE *out, const struct report *report)
 {
 	const struct kvm_totals *kvm = &report->kvm;
-	double vms = kvm->vms;
 
 	if (!kvm->vms && !kvm->tcg_runs)
 		return;
@@ -470,18 +481,18 @@ static void print_kvm(FILE *out, const struct report *report)
 	}
 
 	heading(out, "=== KVM STATS (avg across %u VM%s) ===", kvm->vms, kvm->vms == 1 ? "" : "s");
-	fprintf(out, "  exits/vcpu       %12.0f\n", kvm->per_vcpu[KVM_EXITS] / vms);
-	fprintf(out, "  halt/vcpu        %12.0f\n", kvm->per_vcpu[KVM_HALT_EXITS] / vms);
-	fprintf(out, "  halt_wait_ms     %12.1f\n", kvm->per_vcpu[KVM_HALT_WAIT_NS] / vms / 1e6);
+	print_kvm_average(out, "exits/vcpu", kvm_average(kvm, KVM_EXITS), 0);
+	print_kvm_average(out, "halt/vcpu", kvm_average(kvm, KVM_HALT_EXITS), 0);
+	print_kvm_average(out, "halt_wait_ms", kvm_average(kvm, KVM_HALT_WAIT_NS) / 1e6, 1);
 	if (kvm->halt_attempted_poll > 0)
 		fprintf(out, "  poll_ok%%         %12.1f\n",
 			100.0 * kvm->halt_successful_poll / kvm->halt_attempted_poll);
 	else
 		fprintf(out, "  poll_ok%%         %12s\n", "-");
-	fprintf(out, "  preempted/vcpu   %12.0f\n", kvm->per_vcpu[KVM_PREEMPTION_REPORTED] / vms);
-	fprintf(out, "  signal/vcpu      %12.0f\n", kvm->per_vcpu[KVM_SIGNAL_EXITS] / vms);
-	if (kvm->per_vcpu[KVM_HYPERCALLS] > 0)
-		fprintf(out, "  hypercalls/vcpu  %12.0f\n", kvm->per_vcpu[KVM_HYPERCALLS] / vms);
+	print_kvm_average(out, "preempted/vcpu", kvm_average(kvm, KVM_PREEMPTION_REPORTED), 0);
+	print_kvm_average(out, "signal/vcpu", kvm_average(kvm, KVM_SIGNAL_EXITS), 0);
+	if (kvm_average(kvm, KVM_HYPERCALLS) > 0)
+		print_kvm_average(out, "hypercalls/vcpu", kvm_average(kvm, KVM_HYPERCALLS), 0);
 	if (kvm->preemptions_total > 0)
 		fprintf(out, "  %sWARNING: the host preempted vCPUs %.0f times: timings may be unreliable%s\n",
 			use_color ? YELLOW : "", kvm->preemptions_total, use_color ? RESET : "");
