@@ -73,6 +73,7 @@ static const struct cli_flag verifier_flags[] = {
 	{ "json", 0, CLI_NONE, NULL, "print the results as one JSON document" },
 	{ "verbose", 'v', CLI_NONE, NULL, "show the VM runs' own output" },
 	HELP_FLAG,
+	{ "version", 'V', CLI_NONE, NULL, "print the version and exit" },
 	END_FLAGS,
 };
 
@@ -155,6 +156,7 @@ static const struct cli_flag test_stats_flags[] = {
 	{ "dir", 'd', CLI_DIR, NULL, "read the sidecars in this directory" },
 	{ "json", 0, CLI_NONE, NULL, "print the analysis as one JSON object" },
 	HELP_FLAG,
+	{ "version", 'V', CLI_NONE, NULL, "print the version and exit" },
 	END_FLAGS,
 };
 

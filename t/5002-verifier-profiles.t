@@ -106,11 +106,11 @@ expect_status 2 'unknown option' ktstr-verifier --frob
 # --help and the man page list the same options: the option lines of the
 # help text against the option headings of the man page.
 expect_status 0 'help exits 0' ktstr-verifier --help
-grep -E '^  (-[a-z], |    )--[a-z]' "$out" | grep -o -- '--[a-z][a-z-]*' | sort -u >"$T/help-options"
+grep -E '^  (-[a-zA-Z], |    )--[a-z]' "$out" | grep -o -- '--[a-z][a-z-]*' | sort -u >"$T/help-options"
 sed -n '/^# OPTIONS/,/^# PROFILES/p' "$KTSTR_SRC/man/ktstr-verifier.1.scd" | grep -E '^\*-' |
 	grep -o -- '--[a-z][a-z-]*' | sort -u >"$T/man-options"
 check 'help and man page name the same options' cmp -s "$T/help-options" "$T/man-options"
-is "$(wc -l <"$T/help-options" | tr -d ' ')" 14 'help lists 14 long options'
+is "$(wc -l <"$T/help-options" | tr -d ' ')" 15 'help lists 15 long options'
 diff "$T/help-options" "$T/man-options" | sed 's/^/# /' >&2
 expect_status 0 'dispatcher runs ktstr-verifier' ktstr verifier --scheduler-bin "$FIXTURE" --profiles llc --list-profiles
 is "$(cat "$out")" "$(printf 'llc\t--llc')" 'ktstr verifier passes arguments through'
