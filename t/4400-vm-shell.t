@@ -87,15 +87,9 @@ is "$(sed -n 's/^status //p' "$T/escape.result")" 0 'escape: Ctrl-A x exits 0'
 is "$(sed -n 's/^restored //p' "$T/escape.result")" yes 'escape: terminal settings restored'
 log=$(tr -d '\r' <"$T/escape.log")
 like "$log" 'ktstr-vm: kernel 7\.[0-9.]+.*, 1 CPUs \(1n1l1c1t\), [0-9]+ MiB; Ctrl-A x quits' 'escape: banner names kernel and topology'
-like "$log" '
-42
-' 'escape: the typed command ran'
-like "$log" '
-30 100
-' 'escape: the guest terminal has the host window size'
-like "$log" '
-40 120
-' 'escape: a host resize reaches the guest'
+like "$log" '^42$' 'escape: the typed command ran'
+like "$log" '^30 100$' 'escape: the guest terminal has the host window size'
+like "$log" '^40 120$' 'escape: a host resize reaches the guest'
 like "$log" 'connection to the VM closed \(Ctrl-A x\)' 'escape: says the connection closed'
 
 drive exit >"$T/exit.result"

@@ -78,9 +78,24 @@ is() {
 	fi
 }
 
-# like TEXT REGEX NAME (extended regular expression)
+# pattern_ok REGEX: grep reads a pattern with a newline as several
+# patterns, and an empty one matches every line, so such a check could
+# never fail.  Lines are matched one by one: use ^ and $ instead.
+pattern_ok() {
+	case $1 in
+	*'
+'*)
+		diag "the pattern of '$2' has a newline, so it matches anything; use ^ and \$"
+		return 1 ;;
+	esac
+	return 0
+}
+
+# like TEXT REGEX NAME (extended regular expression, matched line by line)
 like() {
-	if printf '%s' "$1" | grep -Eq -- "$2"; then
+	if ! pattern_ok "$2" "$3"; then
+		not_ok "$3"
+	elif printf '%s' "$1" | grep -Eq -- "$2"; then
 		ok "$3"
 	else
 		not_ok "$3"
@@ -89,7 +104,9 @@ like() {
 }
 
 unlike() {
-	if printf '%s' "$1" | grep -Eq -- "$2"; then
+	if ! pattern_ok "$2" "$3"; then
+		not_ok "$3"
+	elif printf '%s' "$1" | grep -Eq -- "$2"; then
 		not_ok "$3"
 		diag "text matched /$2/:" "$(printf '%s' "$1" | head -c 2000)"
 	else
