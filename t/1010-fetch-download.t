@@ -119,6 +119,12 @@ expect_status 2 'an HTML page is not a tarball' ktstr-fetch --dest "$dest" 6.14.
 like "$(cat "$err")" 'the server sent an HTML page instead of a tarball' 'HTML answer is named'
 is "$(error_lines)" 1 'HTML error is one line'
 
+# A listed release whose tarball is missing is not offered as its own
+# alternative.
+start_mirror --rule /v6.x/linux-6.14.1.tar.xz=404
+expect_status 2 'listed release without a tarball fails' ktstr-fetch --dest "$dest" 6.14.1
+like "$(cat "$err")" 'nearest known releases: 6\.9\.12, 6\.12\.23, 6\.14\.2' 'the missing release is not suggested'
+
 start_mirror --rule /v6.x/linux-6.14.1.tar.xz=500
 expect_status 2 'a server error fails after retries' ktstr-fetch --dest "$dest" --retries 1 6.14.1
 like "$(cat "$err")" 'failed: HTTP 500 \(gave up after 1 retries\)' 'status and retries are named'

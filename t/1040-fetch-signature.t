@@ -196,6 +196,16 @@ like "$(cat "$err")" "KTSTR_KEYRING '$T/keyring.asc' is ASCII-armored, which gpg
 	'armored keyring names the conversion'
 one_line_error 'armored keyring error is one line'
 
+{ echo; cat "$T/keyring.asc"; } >"$T/keyring-blank.asc"
+expect_status 2 'armored keyring after a blank line fails' env KTSTR_KEYRING="$T/keyring-blank.asc" \
+	ktstr-fetch --dest "$dest" 6.14.2
+like "$(cat "$err")" "KTSTR_KEYRING '$T/keyring-blank.asc' is ASCII-armored" 'leading blank line: still armored'
+
+echo 'not a keyring' >"$T/text.gpg"
+expect_status 2 'text keyring fails' env KTSTR_KEYRING="$T/text.gpg" ktstr-fetch --dest "$dest" 6.14.2
+like "$(cat "$err")" "KTSTR_KEYRING '$T/text.gpg' is not an OpenPGP keyring" 'text keyring is named'
+one_line_error 'text keyring error is one line'
+
 : >"$T/empty.gpg"
 expect_status 2 'empty keyring fails' env KTSTR_KEYRING="$T/empty.gpg" \
 	ktstr-fetch --dest "$dest" 6.14.2

@@ -269,16 +269,29 @@ char *nearest_releases_hint(const struct fetch_opts *opts, const struct kver *wa
 		return xstrdup("");
 	qsort(list.items, list.len, sizeof(*list.items), compare_releases);
 
-	size_t above = 0;
-	while (above < list.len && kver_cmp(&list.items[above].ver, wanted) <= 0)
+	/* The wanted version itself may be listed while its tarball is
+	 * missing; it is no alternative, so it is left out. */
+	size_t below = 0, above = 0;
+	while (below < list.len && kver_cmp(&list.items[below].ver, wanted) < 0)
+		below++;
+	above = below;
+	while (above < list.len && kver_cmp(&list.items[above].ver, wanted) == 0)
 		above++;
-	size_t first = above >= 2 ? above - 2 : 0;
+	size_t first = below >= 2 ? below - 2 : 0;
 	size_t last = above + 2 <= list.len ? above + 2 : list.len;
+	bool any = false;
 	hint = xstrdup("; nearest known releases:");
 	for (size_t i = first; i < last; i++) {
-		char *longer = xasprintf("%s%s %s", hint, i == first ? "" : ",", list.items[i].text);
+		if (i >= below && i < above)
+			continue;
+		char *longer = xasprintf("%s%s %s", hint, any ? "," : "", list.items[i].text);
 		free(hint);
 		hint = longer;
+		any = true;
+	}
+	if (!any) {
+		free(hint);
+		hint = xstrdup("");
 	}
 	release_list_release(&list);
 	return hint;

@@ -26,7 +26,7 @@
  * export, so both would show up as an unknown signing key. */
 static int check_keyring(const char *keyring)
 {
-	char head[16];
+	char head[256];
 	int fd = open(keyring, O_RDONLY | O_CLOEXEC);
 
 	if (fd < 0)
@@ -41,9 +41,16 @@ static int check_keyring(const char *keyring)
 	if (n == 0)
 		return err_msg("KTSTR_KEYRING '%s' is empty: write the signing keys into it with "
 			       "'gpg --export KEYID > FILE'", keyring);
-	if (n >= 5 && !memcmp(head, "-----", 5))
+	size_t skip = 0;
+	while (skip < (size_t)n && strchr(" \t\r\n", head[skip]))
+		skip++;
+	if ((size_t)n - skip >= 5 && !memcmp(head + skip, "-----", 5))
 		return err_msg("KTSTR_KEYRING '%s' is ASCII-armored, which gpgv cannot read: convert it "
 			       "with 'gpg --dearmor < FILE > FILE.gpg'", keyring);
+	/* Every OpenPGP packet starts with a byte whose top bit is set. */
+	if (!((unsigned char)head[0] & 0x80))
+		return err_msg("KTSTR_KEYRING '%s' is not an OpenPGP keyring: write one with "
+			       "'gpg --export KEYID > FILE'", keyring);
 	return 0;
 }
 
