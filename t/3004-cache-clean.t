@@ -91,19 +91,40 @@ mkdir -p "$KTSTR_CACHE_DIR/.build/failed/linux-6.14.2" "$KTSTR_CACHE_DIR/.build/
 flock -x "$locks/build-running.lock" sh -c 'echo $$ >"$1"; exec sleep 300' sh "$T/builder.pid" &
 for i in $(seq 100); do [ -s "$T/builder.pid" ] && break; sleep 0.1; done
 expect_status 2 'clean refused without --force' ktstr-cache clean
+like "$(cat "$err")" 'and build directories needs confirmation' 'refusal names the build directories'
 check 'refusal keeps build directories' test -d "$KTSTR_CACHE_DIR/.build/failed"
-expect_status 0 'clean --corrupt-only sweeps builds' ktstr-cache clean --corrupt-only --force
+check 'refusal keeps stale lock files' test -e "$locks/gone.lock"
+printf 'n\n' | script -qec 'ktstr-cache clean' /dev/null >"$T/tty.out" 2>&1
+like "$(cat "$T/tty.out")" 'remove 1 entry and 2 build directories\? \[y/N\]' 'terminal: prompt counts build directories'
+like "$(cat "$T/tty.out")" '\.build/failed \(left by a failed build\)' 'terminal: lists the build directory'
+check 'answer n keeps build directories' test -d "$KTSTR_CACHE_DIR/.build/failed"
+check 'answer n keeps stale lock files' test -e "$locks/gone.lock"
+expect_status 0 'clean --corrupt-only leaves builds' ktstr-cache clean --corrupt-only --force
+check '--corrupt-only keeps build directories' test -d "$KTSTR_CACHE_DIR/.build/failed"
+rm -rf "$KTSTR_CACHE_DIR/$(k 6.14.3)"
+expect_status 0 'clean with only build leftovers' ktstr-cache clean --force
 like "$(cat "$err")" 'removed 1 build directory left by failed builds' 'swept build directory counted'
+like "$(cat "$err")" "warning: not removing the build directory '$KTSTR_CACHE_DIR/.build/running': a build of it is running" \
+	'running build is named'
 check 'failed build directory removed' test ! -e "$KTSTR_CACHE_DIR/.build/failed"
 check 'running build directory kept' test -d "$KTSTR_CACHE_DIR/.build/running"
-is "$(ls "$locks" | tr '\n' ' ')" "$(k 6.14.3).lock build-running.lock " 'only locks in use remain'
+is "$(ls "$locks" | tr '\n' ' ')" "build-running.lock " 'only locks in use remain'
 kill "$(cat "$T/builder.pid")"
 wait
+populate
 expect_status 0 'clean after the build ended' ktstr-cache clean --force
-like "$(cat "$err")" 'removed 1 cached kernel\(s\) and 1 build directory left by failed builds' \
-	'entry and build directory counted'
+like "$(cat "$err")" 'removed 4 cached kernel\(s\) and 1 build directory left by failed builds' \
+	'entries and build directory counted'
 is "$(ls -A "$locks")" '' 'no lock files remain'
 is "$(ls -A "$KTSTR_CACHE_DIR/.build")" '' 'no build directories remain'
+
+# A cache that has only a build directory, not even .locks.
+rm -rf "$KTSTR_CACHE_DIR"
+mkdir -p "$KTSTR_CACHE_DIR/.build/lonely/linux"
+ln -s "$T" "$KTSTR_CACHE_DIR/.build/link"
+expect_status 0 'clean without .locks' ktstr-cache clean --force
+check 'build directory removed without .locks' test ! -e "$KTSTR_CACHE_DIR/.build/lonely"
+check 'a symbolic link in .build is left alone' test -L "$KTSTR_CACHE_DIR/.build/link"
 
 expect_status 0 'clean --help exits 0' ktstr-cache clean --help
 like "$(cat "$out")" '--keep N' 'help names --keep'

@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static const char clean_usage[] =
@@ -29,7 +30,8 @@ static const char clean_usage[] =
 	"Remove cached kernels: all of them, all but the N newest valid ones, or\n"
 	"only corrupt ones.  Corrupt entries are always removed.  Entries that a\n"
 	"running VM holds are skipped with a warning.  Work directories that\n"
-	"failed or killed kernel builds left in <root>/.build/ go as well.\n"
+	"failed or killed kernel builds left in <root>/.build/ go as well,\n"
+	"except with --corrupt-only.\n"
 	"\n"
 	"Options:\n"
 	"  --keep N          keep the N newest valid entries (0 removes all)\n"
@@ -71,7 +73,8 @@ static size_t select_entries(const struct cache_list *list, const struct clean_o
 }
 
 /* Prompt on the terminal; true when the reply is y or Y. */
-static bool confirm(const struct cache_list *list, const bool *doomed, size_t count)
+static bool confirm(const struct cache_list *list, const bool *doomed, size_t count,
+		    const struct strvec *builds)
 {
 	char answer[16];
 
@@ -80,7 +83,13 @@ static bool confirm(const struct cache_list *list, const bool *doomed, size_t co
 			fprintf(stderr, "  %s%s\n", list->items[i].key,
 				list->items[i].error ? " (corrupt)" : "");
 	}
-	fprintf(stderr, "remove %zu %s? [y/N] ", count, count == 1 ? "entry" : "entries");
+	for (size_t i = 0; i < builds->len; i++)
+		fprintf(stderr, "  " CACHE_BUILD_DIR "/%s (left by a failed build)\n", builds->items[i]);
+	if (!builds->len)
+		fprintf(stderr, "remove %zu %s? [y/N] ", count, count == 1 ? "entry" : "entries");
+	else
+		fprintf(stderr, "remove %zu %s and %zu build %s? [y/N] ", count, count == 1 ? "entry" : "entries",
+			builds->len, builds->len == 1 ? "directory" : "directories");
 	fflush(stderr);
 	if (!fgets(answer, sizeof(answer), stdin))
 		return false;
@@ -110,25 +119,47 @@ free_path:;
 	return ret;
 }
 
-/* Remove the work directories of kernel builds that failed or were killed:
- * <root>/.build/<key>/ whose build lock is free.  Returns how many. */
-static size_t sweep_builds(const char *root)
+/* Fill names with the work directories that kernel builds left in
+ * <root>/.build/ (real directories only, not symbolic links). */
+static void list_builds(const char *root, struct strvec *names)
 {
 	char *builds = fs_path_join(root, CACHE_BUILD_DIR);
 	DIR *dir = opendir(builds);
 	struct dirent *ent;
-	size_t removed = 0;
 
 	while (dir && (ent = readdir(dir))) {
+		struct stat st;
+
 		if (ent->d_name[0] == '.')
 			continue;
 		char *path = fs_path_join(builds, ent->d_name);
-		char *lock_path = xasprintf("%s/" CACHE_LOCK_DIR "/" CACHE_BUILD_LOCK_PREFIX "%s.lock", root,
-					    ent->d_name);
+		if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode))
+			strvec_push(names, ent->d_name);
+		free(path);
+	}
+	if (dir)
+		closedir(dir);
+	free(builds);
+}
+
+/* Remove the listed build directories whose build lock is free: a running
+ * build keeps its own.  Returns how many went. */
+static size_t remove_builds(const char *root, const struct strvec *names)
+{
+	char *locks = fs_path_join(root, CACHE_LOCK_DIR);
+	size_t removed = 0;
+
+	if (fs_mkdir_p(locks, 0777) != 0)
+		warn_errno("cannot create the lock directory '%s'", locks);
+	for (size_t i = 0; i < names->len; i++) {
+		char *path = xasprintf("%s/" CACHE_BUILD_DIR "/%s", root, names->items[i]);
+		char *lock_path = xasprintf("%s/" CACHE_BUILD_LOCK_PREFIX "%s.lock", locks, names->items[i]);
 		int lock = lock_acquire(lock_path, LOCK_MODE_EXCLUSIVE, 0);
 
-		if (lock < 0) {
-			debug_msg("keeping '%s': a build holds its lock", path);
+		if (lock < 0 && errno == EWOULDBLOCK) {
+			warn_msg("not removing the build directory '%s': a build of it is running", path);
+		} else if (lock < 0) {
+			warn_errno("not removing the build directory '%s': cannot lock '%s'", path, lock_path);
 		} else if (fs_rm_rf(path) != 0) {
 			warn_errno("cannot remove the build directory '%s'", path);
 			lock_release(lock);
@@ -139,9 +170,7 @@ static size_t sweep_builds(const char *root)
 		free(lock_path);
 		free(path);
 	}
-	if (dir)
-		closedir(dir);
-	free(builds);
+	free(locks);
 	return removed;
 }
 
@@ -242,32 +271,38 @@ int cmd_clean(int argc, char **argv)
 	}
 	size_t swept = cache_sweep_temp(root);
 	char swept_text[192] = "";
+	struct strvec builds = STRVEC_INIT;
 
+	/* --corrupt-only removes corrupt entries and nothing else. */
+	if (!opts.corrupt_only)
+		list_builds(root, &builds);
 	bool *doomed = xcalloc(list.len ? list.len : 1, sizeof(*doomed));
 	size_t count = select_entries(&list, &opts, doomed);
 	int ret = KTSTR_EXIT_OK;
-	if (count == 0) {
-		describe_leftovers(swept_text, sizeof(swept_text), swept, sweep_builds(root));
+	if (count == 0 && builds.len == 0) {
+		describe_leftovers(swept_text, sizeof(swept_text), swept, 0);
 		if (*swept_text)
 			status_line("removed %s", swept_text);
 		else
 			status_line("nothing to clean in '%s'", root);
+		sweep_locks(root);
 		goto release;
 	}
+	/* Nothing is removed before the answer, lock files included. */
 	if (!opts.force) {
 		if (!isatty(STDIN_FILENO)) {
-			err_msg("removing %zu cached kernel(s) needs confirmation, but stdin is not a "
-				"terminal; pass --force", count);
+			err_msg("removing %zu cached kernel(s)%s needs confirmation, but stdin is not a "
+				"terminal; pass --force", count, builds.len ? " and build directories" : "");
 			ret = KTSTR_EXIT_ERROR;
 			goto release;
 		}
-		if (!confirm(&list, doomed, count)) {
+		if (!confirm(&list, doomed, count, &builds)) {
 			status_line("aborted; nothing removed");
 			goto release;
 		}
 	}
 
-	describe_leftovers(swept_text, sizeof(swept_text), swept, sweep_builds(root));
+	describe_leftovers(swept_text, sizeof(swept_text), swept, remove_builds(root, &builds));
 	size_t removed = 0, busy = 0, failed = 0;
 	for (size_t i = 0; i < list.len; i++) {
 		if (!doomed[i])
@@ -284,14 +319,20 @@ int cmd_clean(int argc, char **argv)
 			err_errno("cannot remove cached kernel '%s'", list.items[i].key);
 		}
 	}
-	status_line("removed %zu cached kernel(s)%s%s%s", removed, *swept_text ? " and " : "", swept_text,
-		    busy ? ", skipped the ones in use" : "");
+	if (count)
+		status_line("removed %zu cached kernel(s)%s%s%s", removed, *swept_text ? " and " : "",
+			    swept_text, busy ? ", skipped the ones in use" : "");
+	else if (*swept_text)
+		status_line("removed %s", swept_text);
+	else
+		status_line("nothing removed");
 	if (failed) {
 		err_msg("removed %zu of %zu cached kernels; see the errors above", removed, count);
 		ret = KTSTR_EXIT_ERROR;
 	}
-release:
 	sweep_locks(root);
+release:
+	strvec_release(&builds);
 	free(doomed);
 	cache_list_release(&list);
 	free(root);
