@@ -79,7 +79,7 @@ void test_run_parse(struct test_run *run, int argc, char **argv, void (*print_us
 	run->args = argv + i;
 	run->nr_args = argc - i;
 	if (run->kernel_given && !run->nr_kernel_ids)
-		die_run_usage(run, "option '--kernel' requires a non-empty value");
+		die_run_usage(run, "option '--kernel' requires a value that is not blank");
 }
 
 void test_run_find_cargo(struct test_run *run)
@@ -353,25 +353,56 @@ static void check_label_clash(const struct test_run *run, const char *label_a, c
 	free(sane_b);
 }
 
-/* Labels known without building or looking anything up (versions and cache
- * keys) are checked first, so that a clash stops before a long build. */
+/* The label of id before it is resolved: versions and cache keys give it
+ * as they are, paths from their canonical path (a tree's _dirty is known
+ * only after its build).  NULL for a path that does not exist. */
+static char *early_label(const char *id, bool *is_path)
+{
+	enum kernel_id_kind kind = kernel_id_classify(id);
+
+	*is_path = kind == KERNEL_ID_SOURCE_TREE || kind == KERNEL_ID_IMAGE;
+	if (kind == KERNEL_ID_VERSION || kind == KERNEL_ID_CACHE_KEY)
+		return test_kernel_label(id, NULL, false);
+	if (!*is_path)
+		return NULL;
+	char *real = fs_realpath(id);
+	char *label = real ? test_kernel_label(id, real, false) : NULL;
+	free(real);
+	return label;
+}
+
+/* Check the labels before anything is built or looked up, so that a clash
+ * stops before a long build: labels that differ but reach the tests as one
+ * name, and a path and a cache name with the same label. */
 static void preflight_labels(const struct test_run *run)
 {
 	for (size_t i = 0; i < run->nr_kernel_ids; i++) {
-		enum kernel_id_kind kind_i = kernel_id_classify(run->kernel_ids[i]);
-		if (kind_i != KERNEL_ID_VERSION && kind_i != KERNEL_ID_CACHE_KEY)
-			continue;
-		char *label_i = test_kernel_label(run->kernel_ids[i], NULL, false);
-		for (size_t j = i + 1; j < run->nr_kernel_ids; j++) {
-			enum kernel_id_kind kind_j = kernel_id_classify(run->kernel_ids[j]);
-			if (kind_j != KERNEL_ID_VERSION && kind_j != KERNEL_ID_CACHE_KEY)
-				continue;
-			char *label_j = test_kernel_label(run->kernel_ids[j], NULL, false);
-			check_label_clash(run, label_i, run->kernel_ids[i], label_j, run->kernel_ids[j]);
+		bool path_i;
+		char *label_i = early_label(run->kernel_ids[i], &path_i);
+
+		for (size_t j = i + 1; label_i && j < run->nr_kernel_ids; j++) {
+			bool path_j;
+			char *label_j = early_label(run->kernel_ids[j], &path_j);
+
+			if (label_j)
+				check_label_clash(run, label_i, run->kernel_ids[i], label_j, run->kernel_ids[j]);
+			if (label_j && path_i != path_j && !strcmp(label_i, label_j))
+				die_status(KTSTR_EXIT_TOOL, "kernels '%s' and '%s' are both labelled '%s'; "
+					   "pass only one of them to %s %s", run->kernel_ids[i], run->kernel_ids[j],
+					   label_i, dispatch_label, run->command);
 			free(label_j);
 		}
 		free(label_i);
 	}
+}
+
+static bool has_control(const char *text)
+{
+	for (; *text; text++) {
+		if (iscntrl((unsigned char)*text))
+			return true;
+	}
+	return false;
 }
 
 /* Resolve one identifier into kernel; exits 125 when it cannot. */
@@ -406,13 +437,14 @@ static void resolve_one(const char *id, struct test_kernel *kernel)
 	kernel->label = test_kernel_label(id, kernel->dir, dirty_tree);
 	kernel_ref_release(&ref);
 
-	/* KTSTR_KERNEL_LIST separates kernels with ';' and labels with '='. */
-	if (strpbrk(kernel->label, ";="))
+	/* KTSTR_KERNEL_LIST separates kernels with ';' and labels with '=',
+	 * and a control character would break the status lines. */
+	if (strpbrk(kernel->label, ";=") || has_control(kernel->label))
 		die_status(KTSTR_EXIT_TOOL, "cannot pass kernel '%s' to the tests: its label '%s' contains "
-			   "';' or '='", id, kernel->label);
-	if (strchr(kernel->dir, ';'))
-		die_status(KTSTR_EXIT_TOOL, "cannot pass kernel '%s' to the tests: its path '%s' contains ';'",
-			   id, kernel->dir);
+			   "';', '=' or a control character", id, kernel->label);
+	if (strchr(kernel->dir, ';') || has_control(kernel->dir))
+		die_status(KTSTR_EXIT_TOOL, "cannot pass kernel '%s' to the tests: its path '%s' contains "
+			   "';' or a control character", id, kernel->dir);
 }
 
 void test_run_resolve_kernel(struct test_run *run)
@@ -435,7 +467,7 @@ void test_run_resolve_kernel(struct test_run *run)
 			struct test_kernel *seen = &run->kernels[j];
 
 			if (!strcmp(seen->dir, kernel.dir)) {
-				if (strcmp(seen->label, kernel.label) != 0)
+				if (strcmp(run->kernel_ids[j], run->kernel_ids[i]) != 0)
 					info_msg("kernel '%s' is the same as \"%s\"; testing it once",
 						 run->kernel_ids[i], seen->label);
 				duplicate = true;

@@ -133,7 +133,7 @@ like "$(cat "$err")" "^cargo ktstr: option '--kernel' requires a value" '--kerne
 like "$(tail -n 1 "$err")" "^Try 'cargo ktstr test --help'" 'usage error points at test --help'
 PATH=$with_nextest expect_status 125 'empty --kernel= value exits 125' cargo-ktstr ktstr test --kernel=
 PATH=$with_nextest expect_status 125 'only blank --kernel values exit 125' cargo-ktstr ktstr test --kernel ' ' --kernel=
-like "$(cat "$err")" "option '--kernel' requires a non-empty value" 'blank --kernel values are named'
+like "$(cat "$err")" "option '--kernel' requires a value that is not blank" 'blank --kernel values are named'
 PATH=$with_nextest expect_status 125 'clashing kernel labels exit 125' cargo-ktstr ktstr test --kernel 6.14.2 --kernel 6_14_2
 is "$(head -n 1 "$err")" "cargo ktstr: kernels '6.14.2' and '6_14_2' would both be named kernel_6_14_2 in the tests; pass only one of them to cargo ktstr test" \
 	'label clash is caught before any lookup'

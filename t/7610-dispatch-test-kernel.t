@@ -78,19 +78,36 @@ PATH=$with_nextest expect_status 0 'one kernel clears a stale list' \
 is "$(env_value KTSTR_KERNEL_LIST)" unset 'KTSTR_KERNEL_LIST is not passed on'
 is "$(env_value KTSTR_TEST_KERNEL_LIST)" unset 'KTSTR_TEST_KERNEL_LIST is not passed on'
 
+# A cache key whose label equals an image path's label is stopped before
+# anything is resolved.
+run ktstr-cache store --image "$KTSTR_ASSET_KERNEL" --config "$KTSTR_ASSET_KCONFIG" --version "path_vmlinuz_$hex" --field key
+clash_key=$(cat "$out")
+PATH=$with_nextest expect_status 125 'path and cache key with one label exit 125' \
+	cargo-ktstr ktstr test --kernel "$KTSTR_ASSET_KERNEL" --kernel "$clash_key"
+is "$(cat "$err")" "cargo ktstr: kernels '$KTSTR_ASSET_KERNEL' and '$clash_key' are both labelled 'path_vmlinuz_$hex'; pass only one of them to cargo ktstr test" \
+	'the clash is named before any kernel is resolved'
+rm -rf "${KTSTR_CACHE_DIR:?}/$clash_key"
+
 # Paths that KTSTR_KERNEL_LIST cannot carry.
 cp "$KTSTR_ASSET_KERNEL" "$T/image=1"
 rm -f "$KTSTR_STANDIN_LOG/cargo-nextest.argv"
 PATH=$with_nextest expect_status 125 "image named with '=' exits 125" \
 	cargo-ktstr ktstr test --kernel "$KTSTR_ASSET_KERNEL" --kernel "$T/image=1"
-like "$(tail -n 1 "$err")" "^cargo ktstr: cannot pass kernel '$T/image=1' to the tests: its label 'path_image=1_[0-9a-f]{6}' contains ';' or '='\$" \
+like "$(tail -n 1 "$err")" "^cargo ktstr: cannot pass kernel '$T/image=1' to the tests: its label 'path_image=1_[0-9a-f]{6}' contains ';', '=' or a control character\$" \
 	"label with '=' is named in the last line"
 is "$(grep -vc '^cargo ktstr: resolved kernel ' "$err")" 1 "label with '=' error is one line"
 mkdir "$T/semi;colon"
 cp "$KTSTR_ASSET_KERNEL" "$T/semi;colon/vmlinuz"
 PATH=$with_nextest expect_status 125 "path with ';' exits 125" \
 	cargo-ktstr ktstr test --kernel "$key" --kernel "$T/semi;colon/vmlinuz"
-like "$(cat "$err")" "its path '$T/semi;colon/vmlinuz' contains ';'" "path with ';' is named"
+like "$(cat "$err")" "its path '$T/semi;colon/vmlinuz' contains ';' or a control character" "path with ';' is named"
+newline_dir="$T/new
+line"
+mkdir "$newline_dir"
+cp "$KTSTR_ASSET_KERNEL" "$newline_dir/vmlinuz"
+PATH=$with_nextest expect_status 125 'path with a newline exits 125' \
+	cargo-ktstr ktstr test --kernel "$key" --kernel "$newline_dir/vmlinuz"
+like "$(cat "$err")" "contains ';' or a control character" 'path with a newline is named'
 check 'bad kernel lists run no runner' test ! -e "$KTSTR_STANDIN_LOG/cargo-nextest.argv"
 
 # Through real cargo test, into the test process.
