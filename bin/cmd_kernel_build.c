@@ -151,23 +151,10 @@ static void parse_args(int argc, char **argv, struct build_request *req)
 /* A memory file holding text, positioned at its start, for a child's stdin. */
 static int text_fd(const char *text)
 {
-	int fd = memfd_create("ktstr-descriptor", MFD_CLOEXEC);
-	size_t len = strlen(text);
+	int fd = fs_memfd_with("ktstr-descriptor", text, strlen(text));
 
 	if (fd < 0)
 		return err_errno("cannot create a memory file");
-	for (size_t done = 0; done < len; ) {
-		ssize_t n = write(fd, text + done, len - done);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			err_errno("cannot write a memory file");
-			close(fd);
-			return -1;
-		}
-		done += (size_t)n;
-	}
-	lseek(fd, 0, SEEK_SET);
 	return fd;
 }
 

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/sendfile.h>
 #include <sys/stat.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 int fs_mkdir_p(const char *path, mode_t mode)
@@ -112,7 +113,7 @@ char *fs_read_file(const char *path, size_t *len)
 	return buf;
 }
 
-static int write_all(int fd, const void *data, size_t len)
+int fs_write_all(int fd, const void *data, size_t len)
 {
 	const char *p = data;
 
@@ -129,6 +130,21 @@ static int write_all(int fd, const void *data, size_t len)
 	return 0;
 }
 
+int fs_memfd_with(const char *name, const void *data, size_t len)
+{
+	int fd = memfd_create(name, MFD_CLOEXEC);
+
+	if (fd < 0)
+		return -1;
+	if (fs_write_all(fd, data, len) != 0 || lseek(fd, 0, SEEK_SET) != 0) {
+		int saved = errno;
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	return fd;
+}
+
 int fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode)
 {
 	char *tmp = xasprintf("%s.tmp-%ld", path, (long)getpid());
@@ -137,7 +153,7 @@ int fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode)
 
 	if (fd < 0)
 		goto free_tmp;
-	if (write_all(fd, data, len) != 0 || fsync(fd) != 0)
+	if (fs_write_all(fd, data, len) != 0 || fsync(fd) != 0)
 		goto close_fd;
 	if (close(fd) != 0) {
 		fd = -1;

@@ -17,6 +17,11 @@ char *fs_read_file(const char *path, size_t *len);
 /* Write through a temporary file in the same directory, fsync and rename. */
 int fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode);
 int fs_copy_file(const char *src, const char *dst, mode_t mode);
+/* Write all of data to fd, retrying short writes and EINTR. */
+int fs_write_all(int fd, const void *data, size_t len);
+/* Create a memory file (memfd) that contains data, positioned at its start,
+ * for a child's stdin.  Returns its descriptor, or -1 with errno set. */
+int fs_memfd_with(const char *name, const void *data, size_t len);
 
 bool fs_is_dir(const char *path);
 bool fs_is_file(const char *path);

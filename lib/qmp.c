@@ -2,6 +2,7 @@
 #include "qmp.h"
 
 #include "diag.h"
+#include "fsutil.h"
 #include "xalloc.h"
 
 #include <errno.h>
@@ -35,22 +36,10 @@ static void qmp_fail(struct qmp *qmp, const char *reason)
 
 static void qmp_send(struct qmp *qmp, const char *command)
 {
-	const char *p = command;
-	size_t left = strlen(command);
-
 	if (qmp->fd < 0 || qmp->error)
 		return;
-	while (left > 0) {
-		ssize_t n = write(qmp->fd, p, left);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			qmp_fail(qmp, "cannot write to QEMU's monitor socket");
-			return;
-		}
-		p += n;
-		left -= (size_t)n;
-	}
+	if (fs_write_all(qmp->fd, command, strlen(command)) != 0)
+		qmp_fail(qmp, "cannot write to QEMU's monitor socket");
 }
 
 /* Fill cpu_paths from a query-cpus-fast response: [{"cpu-index", "qom-path"}]. */

@@ -9,6 +9,7 @@
 #include "fetch.h"
 
 #include "diag.h"
+#include "fsutil.h"
 #include "spawn.h"
 #include "xalloc.h"
 
@@ -52,36 +53,6 @@ static int check_keyring(const char *keyring)
 		return err_msg("KTSTR_KEYRING '%s' is not an OpenPGP keyring: write one with "
 			       "'gpg --export KEYID > FILE'", keyring);
 	return 0;
-}
-
-/* Create a memory file that contains text, positioned at its start.
- * Returns its descriptor, or -1 with errno set. */
-static int memory_file_with(const char *name, const char *text, size_t len)
-{
-	int fd = memfd_create(name, MFD_CLOEXEC);
-	size_t done = 0;
-
-	if (fd < 0)
-		return -1;
-	while (done < len) {
-		ssize_t n = write(fd, text + done, len - done);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			int write_errno = errno;
-			close(fd);
-			errno = write_errno;
-			return -1;
-		}
-		done += (size_t)n;
-	}
-	if (lseek(fd, 0, SEEK_SET) != 0) {
-		int seek_errno = errno;
-		close(fd);
-		errno = seek_errno;
-		return -1;
-	}
-	return fd;
 }
 
 /* Read the whole memory file fd into a NUL-terminated string. */
@@ -186,7 +157,7 @@ int checksum_list_verify(const char *url, const char *text, size_t len, const ch
 	const char *argv[] = { "gpgv", "--status-fd", "2", "--keyring", keyring_arg,
 			       "--output", "-", NULL };
 
-	in_fd = memory_file_with("sha256sums.asc", text, len);
+	in_fd = fs_memfd_with("sha256sums.asc", text, len);
 	report_fd = memfd_create("gpgv-stderr", MFD_CLOEXEC);
 	if (in_fd < 0 || report_fd < 0) {
 		err_errno("cannot create a memory file for gpgv");

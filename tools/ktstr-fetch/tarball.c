@@ -53,20 +53,6 @@ static void stop_transfer(struct download *dl)
 	progress_end(dl->bar);
 }
 
-static int write_all(int fd, const char *data, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, data, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		data += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* The next block of the tarball: the count, 0 at the end, -1 on failure. */
 static ssize_t next_block(struct download *dl, const void **block)
 {
@@ -97,7 +83,7 @@ static ssize_t next_block(struct download *dl, const void **block)
 		dl->network_failed = true;
 		return -1;
 	}
-	if (n > 0 && write_all(dl->part_fd, dl->buf, (size_t)n) != 0) {
+	if (n > 0 && fs_write_all(dl->part_fd, dl->buf, (size_t)n) != 0) {
 		snprintf(dl->io_error, sizeof(dl->io_error), "cannot write the partial download: %s",
 			 strerror(errno));
 		return -1;

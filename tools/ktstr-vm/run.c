@@ -9,6 +9,7 @@
 #include "vmrun.h"
 
 #include "diag.h"
+#include "fsutil.h"
 #include "qmp.h"
 #include "spawn.h"
 #include "xalloc.h"
@@ -127,23 +128,6 @@ static double now_seconds(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* Write all of data to fd, retrying short writes; false on an error. */
-static bool write_all(int fd, const void *data, size_t len)
-{
-	const char *p = data;
-
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return false;
-		p += n;
-		len -= (size_t)n;
-	}
-	return true;
-}
-
 /* Write data with every "\n" as "\r\n": the terminal is in raw mode during
  * the interactive shell, so a bare line feed would not return the cursor. */
 static void write_crlf(int fd, const char *data, size_t len)
@@ -153,11 +137,11 @@ static void write_crlf(int fd, const char *data, size_t len)
 	for (size_t i = 0; i < len; i++) {
 		if (data[i] != '\n' || (i > 0 && data[i - 1] == '\r'))
 			continue;
-		write_all(fd, data + start, i - start);
-		write_all(fd, "\r", 1);
+		fs_write_all(fd, data + start, i - start);
+		fs_write_all(fd, "\r", 1);
 		start = i;
 	}
-	write_all(fd, data + start, len - start);
+	fs_write_all(fd, data + start, len - start);
 }
 
 static int listen_socket(const char *dir, const char *name)
@@ -203,7 +187,7 @@ static void console_input(struct run_state *st, const char *data, size_t len)
 	if (st->launch->dmesg && st->launch->mode == VM_MODE_SHELL)
 		write_crlf(STDERR_FILENO, data, len);
 	else if (st->launch->dmesg)
-		write_all(STDERR_FILENO, data, len);
+		fs_write_all(STDERR_FILENO, data, len);
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)data[i];
 
@@ -360,7 +344,7 @@ static void output_forward(struct run_state *st, enum channel_id id, const char 
 	if (id == CH_STDOUT && st->launch->capture_stdout)
 		capture_stdout(st, data, len);
 	else
-		write_all(id == CH_STDOUT ? STDOUT_FILENO : STDERR_FILENO, data, len);
+		fs_write_all(id == CH_STDOUT ? STDOUT_FILENO : STDERR_FILENO, data, len);
 }
 
 /* Forward output up to the end marker.  Bytes after the marker cannot come
@@ -462,7 +446,7 @@ static void shell_key_input(struct run_state *st, const char *data, size_t len)
 		}
 	}
 	if (used && fd >= 0)
-		write_all(fd, out, used);
+		fs_write_all(fd, out, used);
 }
 
 /* ---- channels and QEMU ---- */
@@ -481,7 +465,7 @@ static void channel_input(struct run_state *st, enum channel_id id, const char *
 		result_input(st, data, len);
 		break;
 	case CH_SHELL:
-		write_all(STDOUT_FILENO, data, len);
+		fs_write_all(STDOUT_FILENO, data, len);
 		break;
 	case CH_QMP:
 		qmp_input(&st->qmp, data, len);
@@ -541,7 +525,7 @@ static int qemu_output_read(struct run_state *st)
 		return -1;
 	}
 	if (diag_verbose > 0)
-		write_all(STDERR_FILENO, buf, (size_t)n);
+		fs_write_all(STDERR_FILENO, buf, (size_t)n);
 	/* Keep the last QEMU_OUTPUT_MAX bytes (more than one read): QEMU's
 	 * error comes last. */
 	if (st->qemu_output_len + (size_t)n > QEMU_OUTPUT_MAX) {
@@ -621,7 +605,7 @@ static void send_window_size(struct run_state *st)
 	if (fd < 0 || !rows || !cols)
 		return;
 	int len = snprintf(line, sizeof(line), "winsize %u %u\n", rows, cols);
-	write_all(fd, line, (size_t)len);
+	fs_write_all(fd, line, (size_t)len);
 }
 
 static void handle_signals(struct run_state *st)
