@@ -288,7 +288,7 @@ int cmd_clean(int argc, char **argv)
 		sweep_locks(root);
 		goto release;
 	}
-	/* Nothing is removed before the answer, lock files included. */
+	/* Nothing is removed before the user confirms, lock files included. */
 	if (!opts.force) {
 		if (!isatty(STDIN_FILENO)) {
 			err_msg("removing %zu cached kernel(s)%s needs confirmation, but stdin is not a "

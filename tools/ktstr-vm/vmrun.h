@@ -117,7 +117,7 @@ int vm_result_status(const struct vm_result *result);
  * timeout_sec is the run's --timeout; panic_line may be NULL. */
 void vm_result_explain(const struct vm_result *result, unsigned timeout_sec,
 		       const char *panic_line);
-/* One line that says why a run that did not exit failed, malloc'd; NULL
+/* Return one line with the reason a run that did not exit failed, malloc'd; NULL
  * for a run that exited or was interrupted. */
 char *vm_failure_summary(const struct vm_result *result);
 /* Print the run as JSON on stdout; status is ktstr-vm's exit status. */
