@@ -171,5 +171,10 @@ like "$(cat "$out")" 'unmeasured +3 +\(the guest never reported figures' 'text r
 like "$(cat "$out")" 'steady +8 +5 +3 +0 +37\.5% +4\.0 +61 +400\.0 +233173$' \
 	'text medians leave out runs without figures'
 like "$(cat "$out")" 'hypercalls/vcpu +3$' 'text KVM average skips a VM without the statistic'
+like "$(cat "$out")" '^ +run: the VM ran past its --timeout$' 'failed-run list gives why the VM failed'
+run ktstr-stats --dir "$never" --json
+is "$(jq -r '[.gauntlet.failed_runs[] | .message] | sort | join("|")' "$out" 2>&1)" \
+	'QEMU exited with status 1|the VM ran past its --timeout|the guest kernel panicked' \
+	'--json failed runs carry the error'
 
 done_testing

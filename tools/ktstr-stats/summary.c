@@ -193,8 +193,16 @@ static void read_failure(jv doc, struct run_summary *summary)
 	if (reason) {
 		summary->check = xstrdup("scheduler");
 		summary->failure_message = one_line(reason);
+		jv_free(sched_ext);
+		return;
 	}
 	jv_free(sched_ext);
+	/* A run whose VM failed (panic, timeout, QEMU) says why in error. */
+	const char *error = json_str(doc, "error");
+	if (error) {
+		summary->check = xstrdup("run");
+		summary->failure_message = one_line(error);
+	}
 }
 
 static void read_stimuli(jv doc, struct run_summary *summary)
