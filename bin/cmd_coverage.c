@@ -46,14 +46,11 @@ static char *probe_output(const char *const *argv)
 {
 	struct spawn child = SPAWN_INIT;
 	char *out = NULL;
-	int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
 
 	child.argv = argv;
-	child.stdin_fd = devnull;
-	child.stderr_fd = devnull;
+	child.stdin_fd = SPAWN_DEVNULL;
+	child.stderr_fd = SPAWN_DEVNULL;
 	int status = spawn_capture_child(&child, &out, NULL);
-	if (devnull >= 0)
-		close(devnull);
 	if (status != 0) {
 		free(out);
 		return NULL;

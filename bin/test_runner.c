@@ -205,13 +205,10 @@ static int count_test_targets(const struct test_run *run, const char *manifest, 
 		strvec_push(&argv, manifest);
 	}
 
-	int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
 	child.argv = (const char *const *)argv.items;
-	child.stdin_fd = devnull;
-	child.stderr_fd = devnull;
+	child.stdin_fd = SPAWN_DEVNULL;
+	child.stderr_fd = SPAWN_DEVNULL;
 	int status = spawn_capture_child(&child, &text, &len);
-	if (devnull >= 0)
-		close(devnull);
 	if (status != 0)
 		goto free_argv;
 

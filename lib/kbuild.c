@@ -106,11 +106,11 @@ int kbuild_make(const struct kbuild *build, const char *target)
 	child.argv = (const char *const *)argv.items;
 	child.stdout_fd = fds[1];
 	child.stderr_fd = fds[1];
-	child.stdin_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	child.stdin_fd = SPAWN_DEVNULL;
 	if (spawn_start(&child) != 0) {
 		close(fds[0]);
 		close(fds[1]);
-		goto close_stdin;
+		goto close_log;
 	}
 	close(fds[1]);
 	int relayed = relay_output(build, fds[0], log);
@@ -123,9 +123,6 @@ int kbuild_make(const struct kbuild *build, const char *target)
 	else if (status > 0)
 		fprintf(log, "make %s: exit status %d\n", target ? target : "", status);
 
-close_stdin:
-	if (child.stdin_fd >= 0)
-		close(child.stdin_fd);
 close_log:
 	if (fclose(log) != 0 && status == 0)
 		status = err_errno("write the build log '%s'", build->log_path);
@@ -190,14 +187,11 @@ char *kbuild_kernelversion(const char *source_dir)
 	char *dir_arg = xasprintf("-C%s", source_dir);
 	const char *argv[] = { "make", "-s", "--no-print-directory", dir_arg, "kernelversion", NULL };
 	char *out = NULL;
-	int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
 
 	child.argv = argv;
-	child.stdin_fd = devnull;
-	child.stderr_fd = devnull;
+	child.stdin_fd = SPAWN_DEVNULL;
+	child.stderr_fd = SPAWN_DEVNULL;
 	int status = spawn_capture_child(&child, &out, NULL);
-	if (devnull >= 0)
-		close(devnull);
 	free(dir_arg);
 	if (status != 0 || !out) {
 		free(out);

@@ -526,32 +526,27 @@ enum profile_query_result profile_query(const char *binary, struct profile_flags
 	double deadline = now_seconds() + PROFILE_QUERY_TIMEOUT_SEC;
 	char *out = NULL, *list_error = NULL;
 	size_t len = 0;
-	int fds[2], devnull, read_rc, status;
+	int fds[2], read_rc, status;
 	bool timed_out;
 
 	*error = NULL;
 	flags->items = NULL;
 	flags->count = 0;
 
-	devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
-	if (devnull < 0) {
-		*error = xasprintf("cannot open /dev/null: %s", strerror(errno));
-		return PROFILE_QUERY_FAILED;
-	}
 	if (pipe2(fds, O_CLOEXEC) != 0) {
 		*error = xasprintf("cannot create a pipe: %s", strerror(errno));
-		goto close_devnull;
+		return result;
 	}
 	child.argv = argv;
-	child.stdin_fd = devnull;
+	child.stdin_fd = SPAWN_DEVNULL;
 	child.stdout_fd = fds[1];
-	child.stderr_fd = devnull;
+	child.stderr_fd = SPAWN_DEVNULL;
 	child.new_session = true;
 	if (spawn_start(&child) != 0) {
 		*error = xstrdup("cannot start it");
 		close(fds[0]);
 		close(fds[1]);
-		goto close_devnull;
+		return result;
 	}
 	close(fds[1]);
 
@@ -584,7 +579,5 @@ enum profile_query_result profile_query(const char *binary, struct profile_flags
 	}
 	free(list_error);
 	free(out);
-close_devnull:
-	close(devnull);
 	return result;
 }

@@ -20,14 +20,11 @@ static char *git_line(const char *dir, const char *const *argv)
 {
 	struct spawn child = SPAWN_INIT;
 	char *out = NULL;
-	int null_fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
 
 	child.argv = argv;
 	child.cwd = dir;
-	child.stderr_fd = null_fd;
+	child.stderr_fd = SPAWN_DEVNULL;
 	int status = spawn_capture_child(&child, &out, NULL);
-	if (null_fd >= 0)
-		close(null_fd);
 	if (status != 0 || !out) {
 		free(out);
 		return NULL;

@@ -37,6 +37,17 @@ int spawn_status(int wait_status)
 /* In the child after fork: move fd to target unless it is -1 (inherit). */
 static void child_redirect(int fd, int target)
 {
+	if (fd == SPAWN_DEVNULL) {
+		fd = open("/dev/null", O_RDWR);
+		if (fd < 0)
+			_exit(KTSTR_EXIT_NOEXEC);
+		if (fd != target) {
+			if (dup2(fd, target) < 0)
+				_exit(KTSTR_EXIT_NOEXEC);
+			close(fd);
+		}
+		return;
+	}
 	if (fd < 0 || fd == target)
 		return;
 	if (dup2(fd, target) < 0)

@@ -13,7 +13,7 @@ struct spawn {
 	const char *const *argv;  /* NULL-terminated; argv[0] is looked up on PATH */
 	const char *const *env;   /* "NAME=value" entries added to the environment, or NULL */
 	const char *cwd;          /* working directory, or NULL */
-	int stdin_fd;             /* -1 inherits; the child gets a dup */
+	int stdin_fd;             /* -1 inherits, SPAWN_DEVNULL is /dev/null; the child gets a dup */
 	int stdout_fd;
 	int stderr_fd;
 	bool new_session;         /* setsid() in the child */
@@ -21,6 +21,8 @@ struct spawn {
 	bool die_with_parent;     /* SIGKILL the child when this process dies (PR_SET_PDEATHSIG) */
 };
 #define SPAWN_INIT { NULL, NULL, NULL, -1, -1, -1, false, -1, false }
+/* A stdin_fd, stdout_fd or stderr_fd value: the child opens /dev/null. */
+#define SPAWN_DEVNULL (-2)
 
 /* Start the child.  Returns 0, or -1 after printing why it could not start. */
 int spawn_start(struct spawn *child);

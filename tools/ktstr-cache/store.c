@@ -210,13 +210,9 @@ static int store_vmlinux(const char *src, const char *dst, struct stored_files *
 {
 	const char *argv[] = { "objcopy", "--strip-debug", src, dst, NULL };
 	struct spawn child = SPAWN_INIT;
-	int devnull = diag_verbose > 0 ? -1 : open("/dev/null", O_WRONLY | O_CLOEXEC);
-
 	child.argv = argv;
-	child.stderr_fd = devnull;
+	child.stderr_fd = diag_verbose > 0 ? -1 : SPAWN_DEVNULL;
 	int status = spawn_run(&child);
-	if (devnull >= 0)
-		close(devnull);
 	if (status == 0 && sync_path(dst, false) == 0) {
 		files->has_vmlinux = true;
 		files->vmlinux_stripped = true;

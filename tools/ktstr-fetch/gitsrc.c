@@ -29,21 +29,18 @@ static int run_git(const char *const *argv, char **out, char **cause, bool show_
 {
 	struct spawn child = SPAWN_INIT;
 	int err_fd = show_progress ? -1 : memfd_create("git-stderr", MFD_CLOEXEC);
-	int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	char *captured = NULL;
 	int status;
 
 	child.argv = argv;
 	child.env = git_env;
-	child.stdin_fd = devnull;
+	child.stdin_fd = SPAWN_DEVNULL;
 	child.stderr_fd = err_fd;
 	if (out) {
 		status = spawn_capture_child(&child, &captured, NULL);
 	} else {
 		status = spawn_run(&child);
 	}
-	if (devnull >= 0)
-		close(devnull);
 	*cause = NULL;
 	if (status != 0 && err_fd >= 0) {
 		char text[4096];

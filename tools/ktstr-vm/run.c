@@ -720,7 +720,6 @@ static int start_qemu(struct run_state *st)
 	const struct vm_launch *launch = st->launch;
 	struct strvec argv = STRVEC_INIT;
 	int output[2];
-	int null_fd;
 
 	for (int id = 0; id < CH_COUNT; id++) {
 		st->channels[id].listen_fd = -1;
@@ -733,17 +732,10 @@ static int start_qemu(struct run_state *st)
 	}
 	if (pipe2(output, O_CLOEXEC) != 0)
 		return err_errno("cannot create a pipe for QEMU's output");
-	null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	if (null_fd < 0) {
-		close(output[0]);
-		close(output[1]);
-		return err_errno("cannot open '/dev/null'");
-	}
-
 	vm_qemu_argv(launch, &argv);
 	st->qemu = (struct spawn)SPAWN_INIT;
 	st->qemu.argv = (const char *const *)argv.items;
-	st->qemu.stdin_fd = null_fd;
+	st->qemu.stdin_fd = SPAWN_DEVNULL;
 	st->qemu.stdout_fd = output[1];
 	st->qemu.stderr_fd = output[1];
 	/* Its own session: a Ctrl-C on the terminal reaches ktstr-vm only, which
@@ -754,7 +746,6 @@ static int start_qemu(struct run_state *st)
 	st->start = now_seconds();
 	int started = spawn_start(&st->qemu);
 	close(output[1]);
-	close(null_fd);
 	strvec_release(&argv);
 	if (started != 0) {
 		close(output[0]);
