@@ -309,8 +309,7 @@ static double monotonic_seconds(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* Escape a config value: a newline becomes backslash-n, a backslash doubles. */
-static void put_config(FILE *out, const char *key, const char *value)
+void vm_config_put(FILE *out, const char *key, const char *value)
 {
 	fprintf(out, "%s=", key);
 	for (const char *p = value; *p; p++) {
@@ -336,17 +335,17 @@ static char *config_text(const struct vm_options *opts, enum vm_mode mode,
 	if (!out)
 		die("out of memory");
 	if (mode == VM_MODE_EXEC)
-		put_config(out, "mode", "exec");
+		vm_config_put(out, "mode", "exec");
 	else if (mode == VM_MODE_SHELL)
-		put_config(out, "mode", "shell");
+		vm_config_put(out, "mode", "shell");
 	else
-		put_config(out, "mode", "scenario");
+		vm_config_put(out, "mode", "scenario");
 	if (opts->exec)
-		put_config(out, "exec", opts->exec);
+		vm_config_put(out, "exec", opts->exec);
 	snprintf(label, sizeof(label), "%u,%u,%u,%u", opts->topology.numa_nodes, opts->topology.llcs,
 		 opts->topology.cores_per_llc, opts->topology.threads_per_core);
-	put_config(out, "topology", label);
-	put_config(out, "end_marker", end_marker);
+	vm_config_put(out, "topology", label);
+	vm_config_put(out, "end_marker", end_marker);
 
 	/* PATH: the included directories that hold programs, then busybox's. */
 	char *joined = xstrdup("");
@@ -356,20 +355,20 @@ static char *config_text(const struct vm_options *opts, enum vm_mode mode,
 		joined = next;
 	}
 	char *guest_path = xasprintf("%s/bin:/sbin:/usr/bin:/usr/sbin", joined);
-	put_config(out, "path", guest_path);
+	vm_config_put(out, "path", guest_path);
 	free(guest_path);
 	free(joined);
 	strvec_release(&path);
 
 	for (size_t i = 0; i < image->env.len; i++)
-		put_config(out, "env", image->env.items[i]);
+		vm_config_put(out, "env", image->env.items[i]);
 	if (mode == VM_MODE_SHELL) {
 		const char *term = getenv("TERM");
 		unsigned rows, cols;
 
 		term_size(STDIN_FILENO, &rows, &cols);
 		if (term && *term)
-			put_config(out, "term", term);
+			vm_config_put(out, "term", term);
 		if (rows && cols)
 			fprintf(out, "rows=%u\ncols=%u\n", rows, cols);
 		char *banner = xasprintf("ktstr-vm: kernel %s, %u CPUs (%s), %u MiB%s; Ctrl-A x quits",
@@ -377,7 +376,7 @@ static char *config_text(const struct vm_options *opts, enum vm_mode mode,
 					 topology_cpus(&opts->topology),
 					 topology_label(&opts->topology, label, sizeof(label)), memory_mb,
 					 opts->includes.len ? ", files in /include-files" : "");
-		put_config(out, "banner", banner);
+		vm_config_put(out, "banner", banner);
 		free(banner);
 	}
 	if (mode == VM_MODE_SCENARIO)

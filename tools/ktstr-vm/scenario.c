@@ -526,27 +526,12 @@ const char *const *scenario_guest_files(const struct scenario_opts *opts)
 	return opts->guest_files;
 }
 
-/* One config line; the value escaped as the guest's parser expects. */
-static void put_line(FILE *out, const char *key, const char *value)
-{
-	fprintf(out, "%s=", key);
-	for (const char *p = value; *p; p++) {
-		if (*p == '\n')
-			fputs("\\n", out);
-		else if (*p == '\\')
-			fputs("\\\\", out);
-		else
-			fputc(*p, out);
-	}
-	fputc('\n', out);
-}
-
 void scenario_write_config(const struct scenario_opts *opts, FILE *config)
 {
 	const struct scenario_def *def = &opts->def;
 	char list[4096];
 
-	put_line(config, "scenario.name", def->name);
+	vm_config_put(config, "scenario.name", def->name);
 	fprintf(config, "scenario.duration_ms=%llu\n", (unsigned long long)def->duration_ms);
 	for (size_t i = 0; i < def->nr_cgroups; i++) {
 		const struct cgroup_def *cg = &def->cgroups[i];
@@ -571,9 +556,9 @@ void scenario_write_config(const struct scenario_opts *opts, FILE *config)
 	}
 	if (!opts->scheduler_path)
 		return;
-	put_line(config, "sched.path", opts->guest_sched_path);
+	vm_config_put(config, "sched.path", opts->guest_sched_path);
 	for (size_t i = 0; i < opts->run_args.len; i++)
-		put_line(config, "sched.arg", opts->run_args.items[i]);
+		vm_config_put(config, "sched.arg", opts->run_args.items[i]);
 	fprintf(config, "sched.enable_timeout_ms=%llu\n",
 		(unsigned long long)(opts->enable_timeout_s > 0 ? llround(opts->enable_timeout_s * 1000) :
 								  DEFAULT_ENABLE_TIMEOUT_MS));

@@ -79,6 +79,9 @@ char *vm_end_marker_new(void);
 /* Choose the accelerator for request ("auto", "kvm" or "tcg"): the name, or
  * NULL after a message.  *why gets the reason for an automatic choice. */
 const char *vm_choose_accel(const char *request, const char **why);
+/* Write one KEY=VALUE line of the guest's /ktstr/config: a newline in the
+ * value becomes backslash-n and a backslash doubles, as the guest parses it. */
+void vm_config_put(FILE *out, const char *key, const char *value);
 /* The QEMU argv for launch. */
 void vm_qemu_argv(const struct vm_launch *launch, struct strvec *argv);
 
