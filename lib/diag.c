@@ -1,6 +1,7 @@
 #include "diag.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -73,6 +74,19 @@ void die_usage(const char *fmt, ...)
 	va_end(ap);
 	fprintf(stderr, "Try '%s --help' for more information.\n", diag_progname);
 	exit(KTSTR_EXIT_ERROR);
+}
+
+void die_bad_option(char **argv)
+{
+	const char *arg = argv[optind - 1];
+
+	/* getopt_long sets optopt to the val of a known long option that was
+	 * given an argument it does not take. */
+	if (optopt && arg[1] == '-')
+		die_usage("option '%.*s' takes no argument", (int)strcspn(arg, "="), arg);
+	if (optopt && arg[1] != '-')
+		die_usage("unknown option '-%c'", optopt);
+	die_usage("unknown option '%s'", arg);
 }
 
 int err_msg(const char *fmt, ...)

@@ -31,6 +31,9 @@ noreturn void die_errno(const char *fmt, ...) __attribute__((format(printf, 1, 2
 noreturn void die_status(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Print the message and a pointer to --help, then exit 2. */
 noreturn void die_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* die_usage() for the option getopt_long() just rejected with '?':
+ * unknown, or a long option given a value it does not take. */
+noreturn void die_bad_option(char **argv);
 
 int err_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int err_errno(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -121,16 +121,8 @@ int main(int argc, char **argv)
 			return diag_close_stdout(KTSTR_EXIT_OK);
 		case ':':
 			die_usage("option '%s' requires an argument", argv[optind - 1]);
-		default: {
-			const char *arg = argv[optind - 1];
-			/* getopt_long sets optopt to the val of a known long option
-			 * that was given an argument it does not take. */
-			if (optopt && arg[1] == '-')
-				die_usage("option '%.*s' takes no argument", (int)strcspn(arg, "="), arg);
-			if (optopt && arg[1] != '-')
-				die_usage("unknown option '-%c'", optopt);
-			die_usage("unknown option '%s'", arg);
-		}
+		default:
+			die_bad_option(argv);
 		}
 	}
 	if (optind < argc)

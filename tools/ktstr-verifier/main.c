@@ -108,19 +108,6 @@ struct verifier_opts {
 	struct report_opts report;
 };
 
-static noreturn void die_bad_option(char **argv)
-{
-	const char *arg = argv[optind - 1];
-
-	/* getopt_long sets optopt to the val of a known long option that was
-	 * given an argument it does not take. */
-	if (optopt && arg[1] == '-')
-		die_usage("option '%.*s' takes no argument", (int)strcspn(arg, "="), arg);
-	if (optopt && arg[1] != '-')
-		die_usage("unknown option '-%c'", optopt);
-	die_usage("unknown option '%s'", arg);
-}
-
 /* Parse the options of any subcommand; run_only counts those only 'run' takes. */
 static void parse_options(int argc, char **argv, struct verifier_opts *opts, int *run_only)
 {
