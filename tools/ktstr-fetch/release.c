@@ -223,9 +223,9 @@ void checksum_list_releases(const char *text, struct release_list *list)
 	}
 }
 
-/* Add the releases of major listed in the mirror's checksum list; quiet.
+/* Add the releases of major listed in the mirror's checksum list, quietly.
  * NOTE: the list's signature is not checked here, even with KTSTR_KEYRING,
- * because only release names are read; tarball_fetch checks the signature
+ * because only release names are read.  tarball_fetch checks the signature
  * before it uses a checksum. */
 static void add_mirror_releases(const struct fetch_opts *opts, unsigned major,
 				struct release_list *list)

@@ -197,7 +197,7 @@ static void read_failure(jv doc, struct run_summary *summary)
 		return;
 	}
 	jv_free(sched_ext);
-	/* A run whose VM failed (panic, timeout, QEMU) says why in error. */
+	/* A run whose VM failed (panic, timeout, QEMU) has the reason in error. */
 	const char *error = json_str(doc, "error");
 	if (error) {
 		summary->check = xstrdup("run");
