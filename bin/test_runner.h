@@ -52,13 +52,14 @@ bool test_run_have_subcommand(const char *name);
  * same label. */
 void test_run_resolve_kernel(struct test_run *run);
 /* Compute the label of a kernel for KTSTR_KERNEL_LIST: a version as it is,
- * a cache key up to "-tarball-", "-git-" or "-image-" (local_<hash> for
- * local builds),
- * a source tree or image as path_<name>_<last 6 hex digits of the CRC-32 of its
- * path>, with _dirty for a source tree built outside the cache.  malloc'd. */
+ * a cache key up to "-tarball-", "-git-" or "-image-" (local_<hash> for local
+ * builds), a source tree or image as path_<name>_<last 6 hex digits of the
+ * CRC-32 of its path>, with _dirty for a source tree built outside the cache.
+ * malloc'd. */
 char *test_kernel_label(const char *id, const char *dir, bool dirty_tree);
-/* Compute the name a label gets inside the tests, for collision checks: "kernel_" and
- * the label in lowercase, every run of other characters one "_". */
+/* Compute the name a label gets inside the tests, for collision checks:
+ * "kernel_" and the label in lowercase, every run of other characters one
+ * "_". */
 char *test_kernel_label_sanitized(const char *label);
 /* Export the kernels, print the status lines and become
  * `cargo RUNNER... ARGS...`.  RUNNER is NULL-terminated. */
